@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: MIT
+# wrapp: one hand-written Makefile. `make help` lists the targets.
+VERSION  := 0.1.0
+CC       ?= gcc
+CLANG    ?= clang
+PYTHON   ?= /usr/bin/python3
+PREFIX   ?= /usr/local
+B        := build
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
+unexport LIBRARY_PATH
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+            -Wvla -Wundef -Wwrite-strings -Wimplicit-fallthrough
+BASE     := -std=gnu17 -D_GNU_SOURCE -DWRAPP_VERSION='"$(VERSION)"' -MMD -MP \
+            -Iinit -isystem $(B)/src/cjson
+CFLAGS_RELEASE := $(BASE) $(WARN) -O2 -DNDEBUG -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+            -ffunction-sections -fdata-sections
+LDFLAGS_RELEASE := -static -Wl,--eh-frame-hdr -Wl,--gc-sections
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS_DEV := $(BASE) $(WARN) -O0 -g -DWRAPP_DEV $(SAN)
+CFLAGS_TEST := $(BASE) $(WARN) -O1 -g $(SAN)
+
+SRCS     := $(wildcard init/*.c stream/*.c crash/*.c debug/*.c)
+LIB_SRCS := $(filter-out init/main.c,$(SRCS))
+CJSON    := $(B)/src/cjson/cJSON.c
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+FUZZERS  := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 30
+
+# Debian packages the build, the tests, the benchmarks and the tools need.
+DEPS_PKGS := build-essential pkg-config dpkg-dev clang clang-tidy clang-format cppcheck \
+             libclang-rt-14-dev check python3 python3-pytest python3-redis \
+             python3-pytest-timeout redis-server redis-tools util-linux procps \
+             tini catatonit dumb-init gdb
+DEPS_PKGS_OPTIONAL := hyperfine
+
+.PHONY: all release dev install install-dev clean help deps test unit integration lint format \
+        tidy cppcheck analyze fuzz bench demo cjson
+
+all release: $(B)/wrapp
+
+help:
+	@echo "make [release]    static release binary build/wrapp"
+	@echo "make dev          debug build build/wrapp-debug (-O0 -g, ASan/UBSan, [DEBUG] timestamps)"
+	@echo "make deps         install the Debian packages everything here needs"
+	@echo "make test         deps, unit tests (Check, ASan/UBSan), integration tests (pytest, PID 1)"
+	@echo "make demo         deps, then an example app under wrapp as PID 1"
+	@echo "make bench        wrapp against tini-static, catatonit and dumb-init"
+	@echo "make fuzz         libFuzzer harnesses, FUZZ_SECONDS each (default $(FUZZ_SECONDS))"
+	@echo "make lint         clang-format check, clang-tidy, cppcheck"
+	@echo "make format       clang-format in place;  make analyze: gcc -fanalyzer"
+	@echo "make install / install-dev   into PREFIX/bin (default /usr/local)"
+	@echo "make clean        remove build/"
+
+deps:
+	$(Q)missing=$$(for p in $(DEPS_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$(echo $$missing | sed 's/^/ /')"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi; \
+	for p in $(DEPS_PKGS_OPTIONAL); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$p >/dev/null 2>&1 || \
+	  echo "deps: optional $$p not installed"; \
+	done
+
+# cJSON: Debian ships no static archive; build Debian's source package in.
+$(CJSON):
+	$(Q)bash mk/debsrc.sh cjson $(B)/src
+cjson: $(CJSON)
+
+$(B)/obj/%.o: %.c | $(CJSON)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_RELEASE) -c $< -o $@
+$(B)/obj/cJSON.o: $(CJSON)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu17 -O2 -DNDEBUG -ffunction-sections -fdata-sections -c $< -o $@
+
+$(B)/wrapp: $(patsubst %.c,$(B)/obj/%.o,$(SRCS)) $(B)/obj/cJSON.o
+	$(Q)$(CC) $(LDFLAGS_RELEASE) -o $@ $^ -lm
+	@echo "built $@ ($$(stat -c %s $@) bytes, static)"
+
+$(B)/dev/%.o: %.c | $(CJSON)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_DEV) -c $< -o $@
+$(B)/dev/cJSON.o: $(CJSON)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu17 -O0 -g $(SAN) -c $< -o $@
+
+dev: $(B)/wrapp-debug
+$(B)/wrapp-debug: $(patsubst %.c,$(B)/dev/%.o,$(SRCS)) $(B)/dev/cJSON.o
+	$(Q)$(CC) $(SAN) -o $@ $^ -lm
+
+install: $(B)/wrapp
+	install -D -m 0755 $(B)/wrapp $(DESTDIR)$(PREFIX)/bin/wrapp
+install-dev: $(B)/wrapp-debug
+	install -D -m 0755 $(B)/wrapp-debug $(DESTDIR)$(PREFIX)/bin/wrapp-debug
+
+# Unit tests: Check, ASan/UBSan, dynamic.
+$(B)/test/%.o: %.c | $(CJSON)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_TEST) $$(pkg-config --cflags check) -c $< -o $@
+$(B)/test/cJSON.o: $(CJSON)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu17 -O1 -g $(SAN) -c $< -o $@
+$(B)/unit: $(patsubst %.c,$(B)/test/%.o,$(LIB_SRCS) $(UNIT_SRCS)) $(B)/test/cJSON.o
+	$(Q)$(CC) $(SAN) -o $@ $^ $$(pkg-config --libs check) -lm
+
+$(B)/testapp: tests/apps/testapp.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu17 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< -lpthread
+
+unit: $(B)/unit
+	$(Q)cd tests/unit/data && CK_DEFAULT_TIMEOUT=10 ../../../$(B)/unit
+
+integration: $(B)/wrapp $(B)/testapp
+	$(Q)WRAPP=$(CURDIR)/$(B)/wrapp TESTAPP=$(CURDIR)/$(B)/testapp \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+
+# Static analysis and formatting.
+C_FILES = $(SRCS) $(wildcard init/*.h stream/*.h crash/*.h debug/*.h) $(UNIT_SRCS) \
+          $(wildcard tests/unit/*.h tests/apps/*.c tests/fuzz/*.c tests/bench/*.c)
+format:
+	clang-format -i $(C_FILES)
+lint: tidy cppcheck
+	clang-format --dry-run -Werror $(C_FILES)
+tidy: | $(CJSON)
+	clang-tidy --quiet $(SRCS) -- $(BASE) $(WARN)
+cppcheck:
+	cppcheck --quiet --enable=warning,style,performance,portability --std=c11 --inline-suppr \
+	  --error-exitcode=1 --suppress=missingIncludeSystem -D_GNU_SOURCE -Iinit $(SRCS)
+analyze: | $(CJSON)
+	$(Q)for f in $(SRCS); do $(CC) $(BASE) $(WARN) -fanalyzer -fsyntax-only $$f || exit 1; done
+
+# libFuzzer harnesses (clang), each run for FUZZ_SECONDS.
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CJSON)
+	@mkdir -p $(dir $@)
+	$(Q)$(CLANG) -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -Iinit -isystem $(B)/src/cjson -o $@ $< $(LIB_SRCS) $(CJSON) -lm
+fuzz: $(FUZZERS)
+	$(Q)for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(B)/fuzz/corpus-$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
+	    2>$(B)/fuzz/$$n.log || { tail -40 $(B)/fuzz/$$n.log; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units|Done' $(B)/fuzz/$$n.log | tail -2; done
+
+bench: deps $(B)/wrapp
+	$(Q)bash tests/bench/bench.sh $(CURDIR)/$(B)/wrapp
+
+demo: deps $(B)/wrapp $(B)/testapp
+	$(Q)bash examples/demo.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/testapp
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj $(B)/dev $(B)/test -type f -name '*.d' 2>/dev/null)

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The run's configuration: the Go wrapp's JSON schema (app, redis, debug)
+ * plus wrapp's own "init" section, with defaults. config_load_file() fills
+ * a config from a JSON file with the Go semantics (keys matched
+ * case-insensitively, a later duplicate wins, null leaves the default,
+ * unknown keys ignored); cli.c then applies environment and options.
+ * Main thread only, before the child starts. Owns every string it holds.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_FILE_MAX      (4u << 20) /* a config larger than this is refused */
+#define CONFIG_GRACE_MS_DEF  8000       /* below the runtimes' 10 s stop timeout */
+#define CONFIG_GRACE_MS_MAX  (24u * 3600u * 1000u)
+#define CONFIG_DEBUG_PORT    2345
+#define CONFIG_DEBUG_HOST    "127.0.0.1"
+
+struct config_app {
+    char *executable;  /* as written; resolved by spawn */
+    char **args;       /* NULL-terminated, without argv[0] */
+    size_t n_args;
+    char *user;        /* name, uid, or uid:gid; NULL keeps wrapp's user */
+    char *group;       /* name or gid; NULL: the user's primary group */
+    char *workdir;     /* NULL keeps wrapp's cwd */
+    char *stream_name; /* NULL: derived from executable (Go rule) */
+    char **env;        /* "KEY=VALUE" to set, "KEY" to unset; NULL-terminated */
+    size_t n_env;
+};
+
+struct config_redis {
+    char *host;
+    int port;
+    char *secrets_dir;
+    bool is_set; /* a "redis" object was present */
+};
+
+struct config_debug {
+    bool enabled;
+    int port;
+    char *host;
+};
+
+struct config_init {
+    unsigned grace_ms;       /* TERM -> grace -> KILL of the tree */
+    bool kill_process_group; /* forward to the child's process group (-g) */
+    bool subreaper;          /* become a subreaper when not PID 1 (-s) */
+    bool subreaper_forced;   /* asked for explicitly: warn if it cannot be set */
+    int pdeathsig;           /* signal wrapp gets when its parent dies; 0 = none */
+    uint64_t remap_exit[4];  /* bitmap of exit codes reported as 0 (-e) */
+    bool warn_on_reap;       /* a warning for each reaped zombie (-w) */
+    int log_level;           /* enum log_level; -1 = leave the logger's default */
+};
+
+struct config {
+    char *path; /* the file it was loaded from, NULL if none */
+    struct config_app app;
+    struct config_redis redis;
+    struct config_debug debug;
+    struct config_init init;
+};
+
+/* Defaults into caller-owned storage (idempotent with config_fini). */
+void config_init(struct config *c);
+
+/* Free everything config_init/load put in c; c is left as after config_init. */
+void config_fini(struct config *c);
+
+/* Parse JSON text (len bytes) into c; name labels messages (a path).
+ * On error logs one line naming name, key path, expected and found, and
+ * returns -EINVAL (c keeps what was parsed so far; call config_fini). */
+int config_parse(struct config *c, const char *name, const char *text, size_t len);
+
+/* Read path and config_parse() it. -ENOENT/-EACCES/-EFBIG... are logged. */
+int config_load_file(struct config *c, const char *path);
+
+/* Replace a string field (takes a copy of value; NULL clears). -ENOMEM. */
+int config_set_str(char **field, const char *value);
+
+/* Replace app.args with a copy of argv[0..n). -ENOMEM. */
+int config_set_args(struct config_app *app, char *const *argv, size_t n);
+
+/* Mark exit code (0..255) as remapped to 0. */
+void config_remap_exit_add(struct config_init *in, unsigned code);
+bool config_remap_exit_has(const struct config_init *in, unsigned code);
+
+/* The stream name the Go wrapp would use: app.stream_name, else the
+ * basename of app.executable as written ("." when empty). Borrowed or
+ * written into buf (size >= 256). */
+const char *config_stream_name(const struct config *c, char *buf, size_t size);

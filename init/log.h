@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+/*
+ * wrapp's own diagnostics: one line per call, "wrapp: <level>: <msg>", one
+ * write(2) to stderr. Not the application's output (that is stream/).
+ * Called from the main thread; log_safe() alone is async-signal-safe and
+ * may be used in a signal handler or between fork and exec.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+enum log_level {
+    LOG_LEVEL_ERROR = 0, /* also tini's verbosity 0 */
+    LOG_LEVEL_WARN = 1,  /* the default: an init is quiet */
+    LOG_LEVEL_INFO = 2,
+    LOG_LEVEL_DEBUG = 3,
+};
+
+/* Set the most verbose level that is printed; values are clamped. */
+void log_set_level(int level);
+int log_get_level(void);
+
+/* Parse "error|warn|info|debug" or a number 0..3 (tini's TINI_VERBOSITY).
+ * Returns the level, or -EINVAL. */
+int log_parse_level(const char *s);
+
+/* Is a message at this level printed? Lets callers skip costly formatting. */
+bool log_enabled(enum log_level level);
+
+/* printf-style; returns nothing. */
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Like log_msg, appends ": strerror(-r)" and returns r (a -errno) so that
+ * "return log_error_errno(r, ...)" logs once where the decision is made. */
+int log_msg_errno(enum log_level level, int r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Async-signal-safe: writes "wrapp: <level>: <msg>\n" with write(2) only. */
+void log_safe(enum log_level level, const char *msg);
+
+/* Async-signal-safe: formats v in decimal into buf (>= 21 bytes); returns buf. */
+char *log_fmt_int(char *buf, long v);
+
+#define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#define log_error_errno(r, ...) log_msg_errno(LOG_LEVEL_ERROR, (r), __VA_ARGS__)
+#define log_warn_errno(r, ...)  log_msg_errno(LOG_LEVEL_WARN, (r), __VA_ARGS__)
+#define log_debug_errno(r, ...) log_msg_errno(LOG_LEVEL_DEBUG, (r), __VA_ARGS__)

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+/*
+ * epoll + timerfd event loop (see loop.h). Each epoll_event carries the
+ * struct loop_source pointer, so dispatch is one indirect call. A batch of
+ * up to LOOP_BATCH events is taken per epoll_wait.
+ */
+#include "loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "macro.h"
+
+#define LOOP_BATCH 16
+
+struct loop {
+    int epfd;
+    bool is_quit;
+    int code;
+};
+
+int loop_new(struct loop **ret)
+{
+    struct loop *l = calloc(1, sizeof(*l));
+
+    if (!l)
+        return -ENOMEM;
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->epfd < 0) {
+        int r = neg_errno();
+        free(l);
+        return r;
+    }
+    *ret = l;
+    return 0;
+}
+
+struct loop *loop_free(struct loop *l)
+{
+    if (l) {
+        close(l->epfd);
+        free(l);
+    }
+    return NULL;
+}
+
+int loop_add(struct loop *l, struct loop_source *src, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = src};
+
+    return epoll_ctl(l->epfd, EPOLL_CTL_ADD, src->fd, &ev) < 0 ? neg_errno() : 0;
+}
+
+int loop_del(struct loop *l, struct loop_source *src)
+{
+    return epoll_ctl(l->epfd, EPOLL_CTL_DEL, src->fd, NULL) < 0 ? neg_errno() : 0;
+}
+
+void loop_quit(struct loop *l, int code)
+{
+    l->is_quit = true;
+    l->code = code;
+}
+
+int loop_run(struct loop *l)
+{
+    struct epoll_event ev[LOOP_BATCH];
+
+    while (!l->is_quit) {
+        int n = epoll_wait(l->epfd, ev, LOOP_BATCH, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return neg_errno();
+        }
+        for (int i = 0; i < n && !l->is_quit; i++) {
+            struct loop_source *src = ev[i].data.ptr;
+            int r = src->fn(src, ev[i].events);
+            if (r < 0)
+                return r;
+        }
+    }
+    return l->code;
+}
+
+int loop_timer_init(struct loop *l, struct loop_timer *t, loop_handler_fn fn, void *data)
+{
+    int r;
+
+    t->is_armed = false;
+    t->src.fn = fn;
+    t->src.data = data;
+    t->src.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (t->src.fd < 0)
+        return neg_errno();
+    r = loop_add(l, &t->src, EPOLLIN);
+    if (r < 0) {
+        close(t->src.fd);
+        t->src.fd = -1;
+    }
+    return r;
+}
+
+int loop_timer_arm(struct loop_timer *t, unsigned ms)
+{
+    struct itimerspec its = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L}};
+
+    if (ms == 0)
+        its.it_value.tv_nsec = 1; /* zero would disarm */
+    if (timerfd_settime(t->src.fd, 0, &its, NULL) < 0)
+        return neg_errno();
+    t->is_armed = true;
+    return 0;
+}
+
+int loop_timer_disarm(struct loop_timer *t)
+{
+    struct itimerspec its = {0};
+
+    t->is_armed = false;
+    return timerfd_settime(t->src.fd, 0, &its, NULL) < 0 ? neg_errno() : 0;
+}
+
+void loop_timer_ack(struct loop_timer *t)
+{
+    uint64_t n;
+
+    t->is_armed = false;
+    (void)!read(t->src.fd, &n, sizeof(n));
+}
+
+void loop_timer_fini(struct loop *l, struct loop_timer *t)
+{
+    if (t->src.fd >= 0) {
+        loop_del(l, &t->src);
+        close(t->src.fd);
+    }
+    t->src.fd = -1;
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The run's state machine (see run.h). Signals arrive on the signalfd:
+ * SIGCHLD reaps; shutdown signals (TERM, INT, QUIT, and HUP unless the app
+ * handles HUP itself, the reload convention) are forwarded and arm the
+ * grace timer; every other catchable signal is forwarded as is. When the
+ * app exits, what is left of the tree gets TERM, then KILL after the same
+ * grace; wrapp exits once it has no child left.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "log.h"
+#include "macro.h"
+#include "signame.h"
+#include "tree.h"
+
+/* After SIGKILL of the tree, how long to wait for the last exits. */
+#define RUN_KILL_WAIT_MS 2000
+
+static bool app_handles(pid_t pid, int sig)
+{
+    char path[64];
+    cleanup_free char *text = NULL;
+    size_t len;
+    const char *p;
+    unsigned long long caught;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    if (fdio_read_file(path, 1 << 16, &text, &len) < 0)
+        return false;
+    p = strstr(text, "\nSigCgt:");
+    if (!p || sscanf(p + 8, "%llx", &caught) != 1)
+        return false;
+    return (caught >> (sig - 1)) & 1;
+}
+
+static bool is_shutdown_signal(const struct run *run, int sig)
+{
+    if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+        return true;
+    return sig == SIGHUP && !app_handles(run->child, SIGHUP);
+}
+
+static void kill_tree(struct run *run)
+{
+    int n;
+
+    if (run->is_tree_killed)
+        return;
+    run->is_tree_killed = true;
+    n = tree_signal(SIGKILL, run->is_pid1);
+    if (n < 0)
+        log_warn_errno(n, "cannot SIGKILL the remaining processes");
+    loop_timer_arm(&run->grace, RUN_KILL_WAIT_MS);
+}
+
+static void forward(struct run *run, int sig)
+{
+    char name[24];
+
+    if (run->state == RUN_DRAINING) {
+        tree_signal(sig, run->is_pid1);
+        return;
+    }
+    if (kill(run->target, sig) < 0 && errno != ESRCH)
+        log_warn_errno(neg_errno(), "cannot forward %s to the app (pid %d)",
+                       signame_name(sig, name), (int)run->child);
+    else
+        log_debug("forwarded %s to %d", signame_name(sig, name), (int)run->target);
+}
+
+static void on_signal(struct run *run, int sig)
+{
+    char name[24];
+
+    forward(run, sig);
+    if (run->state != RUN_RUNNING || !is_shutdown_signal(run, sig))
+        return;
+    run->state = RUN_STOPPING;
+    log_info("%s: stopping the app; grace period %u ms, then SIGKILL",
+             signame_name(sig, name), run->cfg->init.grace_ms);
+    loop_timer_arm(&run->grace, run->cfg->init.grace_ms);
+}
+
+/* The app has exited: record its status, end the rest of the tree. */
+static void on_main_exit(struct run *run)
+{
+    int status = run->reap.main_status, code = reap_exit_code(status);
+    char name[24];
+
+    if (WIFSIGNALED(status))
+        log_info("app (pid %d) killed by %s; exit status %d", (int)run->child,
+                 signame_name(WTERMSIG(status), name), code);
+    else
+        log_info("app (pid %d) exited with code %d", (int)run->child, code);
+    run->exit_code = code;
+    sigs_set_forward_target(0);
+    if (run->state == RUN_KILLED) {
+        run->state = RUN_DRAINING;
+        return;
+    }
+    run->state = RUN_DRAINING;
+    if (tree_signal(SIGTERM, run->is_pid1) > 0) {
+        log_info("app exited; sent SIGTERM to the remaining processes, SIGKILL in %u ms",
+                 run->cfg->init.grace_ms);
+        loop_timer_arm(&run->grace, run->cfg->init.grace_ms);
+    }
+}
+
+static void on_reap(struct run *run)
+{
+    int r = reap_all(&run->reap);
+
+    if (r < 0) {
+        log_warn_errno(r, "waitpid failed");
+        return;
+    }
+    if (run->reap.has_main_exited && run->state != RUN_DRAINING)
+        on_main_exit(run);
+    if (r == 1 && run->state == RUN_DRAINING)
+        loop_quit(run->loop, 0);
+}
+
+static int on_signalfd(struct loop_source *src, uint32_t events)
+{
+    struct run *run = src->data;
+
+    (void)events;
+    for (;;) {
+        pid_t from;
+        int code, sig = sigs_read(run->sigs, &from, &code);
+        if (sig <= 0)
+            return sig < 0 ? log_error_errno(sig, "reading signals failed") : 0;
+        if (sig == SIGCHLD) {
+            on_reap(run);
+            continue;
+        }
+        /* A signal wrapp raised against itself (SIGPIPE from a write...). */
+        if (from == getpid() && (code == SI_USER || code == SI_TKILL))
+            continue;
+        if (sigs_is_forwardable(sig))
+            on_signal(run, sig);
+    }
+}
+
+static int on_grace(struct loop_source *src, uint32_t events)
+{
+    struct run *run = src->data;
+
+    (void)events;
+    loop_timer_ack(&run->grace);
+    if (run->is_tree_killed) {
+        /* Processes that survived SIGKILL (stuck in the kernel): stop waiting. */
+        log_warn("processes still running %d ms after SIGKILL (stuck in the kernel?); "
+                 "exiting anyway",
+                 RUN_KILL_WAIT_MS);
+        loop_quit(run->loop, 0);
+        return 0;
+    }
+    if (run->state == RUN_STOPPING) {
+        log_warn("app (pid %d) still running %u ms after the shutdown signal; sending SIGKILL "
+                 "to every process (raise the grace period with -t if it needs longer)",
+                 (int)run->child, run->cfg->init.grace_ms);
+        run->state = RUN_KILLED;
+    } else {
+        log_warn("processes left by the app still running %u ms after SIGTERM; sending SIGKILL",
+                 run->cfg->init.grace_ms);
+    }
+    kill_tree(run);
+    return 0;
+}
+
+static int setup(struct run *run, const struct config *cfg, struct sigs *sigs)
+{
+    int r;
+
+    memset(run, 0, sizeof(*run));
+    run->cfg = cfg;
+    run->sigs = sigs;
+    run->is_pid1 = getpid() == 1;
+    run->grace.src.fd = -1;
+    run->reap.warn_on_reap = cfg->init.warn_on_reap;
+    r = loop_new(&run->loop);
+    if (r < 0)
+        return r;
+    run->sig_src = (struct loop_source){.fd = sigs->fd, .fn = on_signalfd, .data = run};
+    r = loop_add(run->loop, &run->sig_src, EPOLLIN);
+    if (r < 0)
+        return r;
+    return loop_timer_init(run->loop, &run->grace, on_grace, run);
+}
+
+int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
+            const struct spawn_plan *plan)
+{
+    int r = setup(run, cfg, sigs);
+
+    if (r >= 0)
+        r = spawn_start(plan, sigs, &run->child);
+    if (r < 0) {
+        log_error_errno(r, "cannot start the app");
+        run->exit_code = SPAWN_EXIT_CANNOT;
+    } else {
+        run->reap.main_pid = run->child;
+        run->target = cfg->init.kill_process_group ? -run->child : run->child;
+        sigs_set_forward_target(run->target);
+        log_info("app \"%s\" started as pid %d", plan->argv[0], (int)run->child);
+        /* Do not pin the directory wrapp was started in (the app has its own cwd). */
+        if (chdir("/") < 0)
+            log_debug_errno(neg_errno(), "chdir /");
+        r = loop_run(run->loop);
+        if (r < 0)
+            run->exit_code = run->exit_code ? run->exit_code : 1;
+    }
+    loop_timer_fini(run->loop, &run->grace);
+    run->loop = loop_free(run->loop);
+    if (run->exit_code >= 0 && run->exit_code < 256 &&
+        config_remap_exit_has(&cfg->init, (unsigned)run->exit_code))
+        return 0;
+    return run->exit_code & 0xff;
+}

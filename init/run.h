@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One run of the application as an init: start it, forward signals, reap,
+ * shut down (TERM -> grace -> KILL of the tree) and compute wrapp's exit
+ * status. Owns the signalfd source and the grace timer on the loop.
+ * Main thread only.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "loop.h"
+#include "reap.h"
+#include "sigs.h"
+#include "spawn.h"
+
+enum run_state {
+    RUN_RUNNING,  /* the app runs */
+    RUN_STOPPING, /* a shutdown signal was forwarded; grace timer armed */
+    RUN_KILLED,   /* the grace ran out; the tree was SIGKILLed */
+    RUN_DRAINING, /* the app exited; the rest of the tree is being ended */
+};
+
+struct run {
+    const struct config *cfg;
+    struct sigs *sigs;
+    struct loop *loop;
+    struct loop_source sig_src;
+    struct loop_timer grace;
+    struct reap reap;
+    enum run_state state;
+    bool is_pid1;
+    bool is_tree_killed; /* SIGKILL already sent to the tree */
+    pid_t child;
+    pid_t target; /* child, or -pgid with kill_process_group */
+    int exit_code;
+};
+
+/* Start the app from plan and run the loop until the app and the tree
+ * are gone. Returns wrapp's exit status (0..255, remapped with -e). */
+int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
+            const struct spawn_plan *plan);

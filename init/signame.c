@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Signal name table (Linux numbering, the same on x86_64 and aarch64 for
+ * 1..31 except none: both use the generic numbering).
+ */
+#include "signame.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+static const char *const names[32] = {
+    [1] = "HUP",   [2] = "INT",     [3] = "QUIT",  [4] = "ILL",   [5] = "TRAP",   [6] = "ABRT",
+    [7] = "BUS",   [8] = "FPE",     [9] = "KILL",  [10] = "USR1", [11] = "SEGV",  [12] = "USR2",
+    [13] = "PIPE", [14] = "ALRM",   [15] = "TERM", [16] = "STKFLT", [17] = "CHLD", [18] = "CONT",
+    [19] = "STOP", [20] = "TSTP",   [21] = "TTIN", [22] = "TTOU", [23] = "URG",   [24] = "XCPU",
+    [25] = "XFSZ", [26] = "VTALRM", [27] = "PROF", [28] = "WINCH", [29] = "IO",   [30] = "PWR",
+    [31] = "SYS",
+};
+
+static int parse_number(const char *s, long lo, long hi)
+{
+    char *end;
+    long v;
+
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (*end != '\0' || errno != 0 || v < lo || v > hi)
+        return -EINVAL;
+    return (int)v;
+}
+
+int signame_parse(const char *s)
+{
+    int r;
+
+    if (strncasecmp(s, "SIG", 3) == 0)
+        s += 3;
+    r = parse_number(s, 1, SIGNAME_MAX);
+    if (r > 0)
+        return r;
+    for (int i = 1; i < 32; i++)
+        if (strcasecmp(s, names[i]) == 0)
+            return i;
+    if (strcasecmp(s, "IOT") == 0)
+        return 6;
+    if (strcasecmp(s, "POLL") == 0)
+        return 29;
+    if (strncasecmp(s, "RTMIN", 5) == 0) {
+        if (s[5] == '\0')
+            return SIGNAME_RTMIN;
+        r = s[5] == '+' ? parse_number(s + 6, 0, SIGNAME_MAX - SIGNAME_RTMIN) : -EINVAL;
+        return r < 0 ? r : SIGNAME_RTMIN + r;
+    }
+    if (strncasecmp(s, "RTMAX", 5) == 0) {
+        if (s[5] == '\0')
+            return SIGNAME_MAX;
+        r = s[5] == '-' ? parse_number(s + 6, 0, SIGNAME_MAX - SIGNAME_RTMIN) : -EINVAL;
+        return r < 0 ? r : SIGNAME_MAX - r;
+    }
+    return -EINVAL;
+}
+
+const char *signame_name(int sig, char *buf)
+{
+    if (sig > 0 && sig < 32) {
+        memcpy(buf, "SIG", 3);
+        memcpy(buf + 3, names[sig], strlen(names[sig]) + 1);
+        return buf;
+    }
+    if (sig >= SIGNAME_RTMIN && sig <= SIGNAME_MAX) {
+        memcpy(buf, "SIGRTMIN+", 9);
+        log_fmt_int(buf + 9, sig - SIGNAME_RTMIN);
+        return buf;
+    }
+    memcpy(buf, "SIG", 3);
+    log_fmt_int(buf + 3, sig);
+    return buf;
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Signal setup (see sigs.h). The kernel's 64-bit signal set is used
+ * directly (rt_sigprocmask, signalfd4) because glibc's sigset API refuses
+ * its reserved signals 32 and 33. The only handler is for the fault
+ * signals: a kill() of SEGV/BUS/... is forwarded to the app like any
+ * other signal, a real fault in wrapp logs one line and exits 128+sig.
+ */
+#include "sigs.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "macro.h"
+
+static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+static const int ignored_signals[] = {SIGTTIN, SIGTTOU};
+
+static volatile sig_atomic_t forward_target;
+
+void sigs_set_forward_target(pid_t target)
+{
+    forward_target = target;
+}
+
+static int raw_sigprocmask(int how, const uint64_t *set, uint64_t *old)
+{
+    if (syscall(SYS_rt_sigprocmask, how, set, old, sizeof(uint64_t)) < 0)
+        return neg_errno();
+    return 0;
+}
+
+static void fatal_handler(int sig, siginfo_t *info, void *uctx)
+{
+    int saved = errno;
+    char msg[80] = "fatal signal ";
+    pid_t target = forward_target;
+
+    (void)uctx;
+    /* si_code <= 0: sent by kill()/sigqueue()/tgkill(), not a fault. */
+    if (info->si_code <= 0 && info->si_pid != getpid()) {
+        if (target != 0)
+            kill(target, sig);
+        errno = saved;
+        return;
+    }
+    log_fmt_int(msg + strlen(msg), sig);
+    strcat(msg, " in wrapp itself; exiting, which ends the container");
+    log_safe(LOG_LEVEL_ERROR, msg);
+    _exit(128 + sig);
+}
+
+bool sigs_is_forwardable(int sig)
+{
+    if (sig <= 0 || sig > 64 || sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD)
+        return false;
+    for (size_t i = 0; i < ARRAY_SIZE(fault_signals); i++)
+        if (sig == fault_signals[i])
+            return false;
+    return sig != SIGTTIN && sig != SIGTTOU;
+}
+
+static int save_ignored(struct sigs *s)
+{
+    for (int sig = 1; sig < 32; sig++) {
+        struct sigaction sa;
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        if (sigaction(sig, NULL, &sa) < 0)
+            return neg_errno();
+        if (sa.sa_handler == SIG_IGN)
+            s->orig_ignored |= SIGS_BIT(sig);
+    }
+    return 0;
+}
+
+static int install(void)
+{
+    struct sigaction sa = {.sa_sigaction = fatal_handler, .sa_flags = SA_SIGINFO};
+
+    sigfillset(&sa.sa_mask);
+    for (size_t i = 0; i < ARRAY_SIZE(fault_signals); i++)
+        if (sigaction(fault_signals[i], &sa, NULL) < 0)
+            return neg_errno();
+    sa = (struct sigaction){.sa_handler = SIG_IGN};
+    for (size_t i = 0; i < ARRAY_SIZE(ignored_signals); i++)
+        if (sigaction(ignored_signals[i], &sa, NULL) < 0)
+            return neg_errno();
+    return 0;
+}
+
+int sigs_setup(struct sigs *s)
+{
+    int r;
+
+    memset(s, 0, sizeof(*s));
+    s->fd = -1;
+    r = save_ignored(s);
+    if (r < 0)
+        return r;
+    s->blocked = ~0ULL;
+    s->blocked &= ~(SIGS_BIT(SIGKILL) | SIGS_BIT(SIGSTOP));
+    for (size_t i = 0; i < ARRAY_SIZE(fault_signals); i++)
+        s->blocked &= ~SIGS_BIT(fault_signals[i]);
+    for (size_t i = 0; i < ARRAY_SIZE(ignored_signals); i++)
+        s->blocked &= ~SIGS_BIT(ignored_signals[i]);
+    r = raw_sigprocmask(SIG_SETMASK, &s->blocked, &s->orig_mask);
+    if (r < 0)
+        return r;
+    r = install();
+    if (r < 0)
+        return r;
+    s->fd = (int)syscall(SYS_signalfd4, -1, &s->blocked, sizeof(uint64_t),
+                         SFD_CLOEXEC | SFD_NONBLOCK);
+    return s->fd < 0 ? neg_errno() : 0;
+}
+
+void sigs_fini(struct sigs *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+}
+
+void sigs_child_restore(const struct sigs *s)
+{
+    struct sigaction dfl = {.sa_handler = SIG_DFL}, ign = {.sa_handler = SIG_IGN};
+
+    for (size_t i = 0; i < ARRAY_SIZE(fault_signals); i++) {
+        int sig = fault_signals[i];
+        sigaction(sig, (s->orig_ignored & SIGS_BIT(sig)) ? &ign : &dfl, NULL);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(ignored_signals); i++) {
+        int sig = ignored_signals[i];
+        sigaction(sig, (s->orig_ignored & SIGS_BIT(sig)) ? &ign : &dfl, NULL);
+    }
+    raw_sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);
+}
+
+int sigs_read(const struct sigs *s, pid_t *ret_pid, int *ret_code)
+{
+    struct signalfd_siginfo si;
+    ssize_t n = RETRY_EINTR(read(s->fd, &si, sizeof(si)));
+
+    if (n < 0)
+        return errno == EAGAIN ? 0 : neg_errno();
+    if (n != sizeof(si))
+        return -EIO;
+    *ret_pid = (pid_t)si.ssi_pid;
+    *ret_code = si.ssi_code;
+    return (int)si.ssi_signo;
+}

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+/*
+ * wrapp's signal state. sigs_setup() runs first in main, before any thread:
+ * it records the mask and ignored signals wrapp was started with, blocks
+ * every signal it acts on (1..64 through the raw syscall, so glibc's
+ * reserved 32/33 cannot kill an init that is not PID 1) and opens the
+ * signalfd they are read from. Fault signals keep wrapp's fatal handler.
+ * sigs_child_restore() is async-signal-safe, for the child after fork.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct sigs {
+    uint64_t orig_mask;    /* kernel mask wrapp was started with */
+    uint64_t orig_ignored; /* signals that were SIG_IGN at start */
+    uint64_t blocked;      /* what wrapp blocks and reads from the signalfd */
+    int fd;                /* the signalfd, CLOEXEC|NONBLOCK */
+};
+
+#define SIGS_BIT(sig) (1ULL << ((sig) - 1))
+
+/* Save, block, open the signalfd, install the fatal handler. Returns 0 or
+ * -errno (only before the app starts, so main may exit). */
+int sigs_setup(struct sigs *s);
+
+/* Close the signalfd. */
+void sigs_fini(struct sigs *s);
+
+/* Where a fault signal sent with kill() to wrapp is forwarded (0 = none,
+ * negative = a process group). Written by the main thread, read by the
+ * fatal handler. */
+void sigs_set_forward_target(pid_t target);
+
+/* In the child, after fork: restore dispositions wrapp changed and the
+ * original mask, so the app starts as if wrapp were not there. */
+void sigs_child_restore(const struct sigs *s);
+
+/* Read one signal from the signalfd: returns the signal number (> 0) and
+ * the sender pid and si_code, 0 when none is pending, or -errno. */
+int sigs_read(const struct sigs *s, pid_t *ret_pid, int *ret_code);
+
+/* Is sig one wrapp passes on to the app (every catchable signal except
+ * CHLD, the fault signals and TTIN/TTOU)? */
+bool sigs_is_forwardable(int sig);

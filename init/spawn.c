@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Starting the application (see spawn.h). Between fork and exec the child
+ * touches only the prebuilt plan, makes raw id syscalls (no glibc setxid
+ * broadcast) and reports failures as {stage, errno} over a CLOEXEC pipe,
+ * which the parent turns into one log line naming the program and the fix.
+ */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "log.h"
+#include "macro.h"
+#include "users.h"
+
+extern char **environ;
+
+enum stage { STAGE_LOOKUP, STAGE_GROUPS, STAGE_GID, STAGE_UID, STAGE_VERIFY, STAGE_CHDIR, STAGE_EXEC };
+
+struct child_err {
+    int stage;
+    int err; /* positive errno */
+};
+
+static void strv_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+static size_t strv_len(char *const *v)
+{
+    size_t n = 0;
+
+    while (v && v[n])
+        n++;
+    return n;
+}
+
+static bool same_name(const char *a, const char *b)
+{
+    size_t n = strcspn(a, "=");
+
+    return strncmp(a, b, n) == 0 && (b[n] == '=' || b[n] == '\0');
+}
+
+/* Set ("K=V") or unset ("K") one variable in v (n entries, room for one more). */
+static int env_apply(char **v, size_t *n, const char *kv)
+{
+    char *copy = NULL;
+    size_t i;
+
+    if (strchr(kv, '=')) {
+        copy = strdup(kv);
+        if (!copy)
+            return -ENOMEM;
+    }
+    for (i = 0; i < *n && !same_name(kv, v[i]); i++)
+        ;
+    if (i < *n) {
+        free(v[i]);
+        if (copy) {
+            v[i] = copy;
+            return 0;
+        }
+        memmove(v + i, v + i + 1, (*n - i) * sizeof(*v));
+        (*n)--;
+        return 0;
+    }
+    if (copy)
+        v[(*n)++] = copy;
+    v[*n] = NULL;
+    return 0;
+}
+
+static int env_set(char **v, size_t *n, const char *key, const char *value)
+{
+    cleanup_free char *kv = NULL;
+
+    if (asprintf(&kv, "%s=%s", key, value) < 0)
+        return -ENOMEM;
+    return env_apply(v, n, kv);
+}
+
+int spawn_build_env(char *const *base, const char *name, const char *home, char *const *overrides,
+                    char ***ret)
+{
+    size_t n = 0, cap = strv_len(base) + strv_len(overrides) + 4;
+    char **v = calloc(cap, sizeof(*v));
+    int r = 0;
+
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; base && base[i] && r == 0; i++)
+        r = env_apply(v, &n, base[i]);
+    if (home && r == 0)
+        r = env_set(v, &n, "HOME", home);
+    if (name && r == 0)
+        r = env_set(v, &n, "USER", name);
+    if (name && r == 0)
+        r = env_set(v, &n, "LOGNAME", name);
+    for (size_t i = 0; overrides && overrides[i] && r == 0; i++)
+        r = env_apply(v, &n, overrides[i]);
+    if (r < 0) {
+        strv_free(v);
+        return r;
+    }
+    *ret = v;
+    return 0;
+}
+
+/* 0 if path is a regular file we may execute, -EACCES if it exists but
+ * is not, -ENOENT if it does not exist. */
+static int check_exec(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0)
+        return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -EACCES;
+    if (!S_ISREG(st.st_mode) || access(path, X_OK) < 0)
+        return -EACCES;
+    return 0;
+}
+
+int spawn_lookup(const char *file, const char *path_env, char **ret)
+{
+    const char *p = path_env ? path_env : SPAWN_DEFAULT_PATH;
+    int best = -ENOENT;
+
+    if (!*file)
+        return -ENOENT;
+    if (strchr(file, '/')) {
+        int r = check_exec(file);
+        if (r < 0)
+            return r;
+        *ret = strdup(file);
+        return *ret ? 0 : -ENOMEM;
+    }
+    for (;;) {
+        size_t len = strcspn(p, ":");
+        char *cand = NULL;
+        int r;
+        /* An empty PATH element means the current directory. */
+        if (asprintf(&cand, "%.*s/%s", (int)(len ? len : 1), len ? p : ".", file) < 0)
+            return -ENOMEM;
+        r = check_exec(cand);
+        if (r == 0) {
+            *ret = cand;
+            return 0;
+        }
+        free(cand);
+        if (r == -EACCES)
+            best = r;
+        if (p[len] == '\0')
+            return best;
+        p += len + 1;
+    }
+}
+
+static int build_argv(const struct config *c, struct spawn_plan *p)
+{
+    size_t n = c->app.n_args;
+
+    p->argv = calloc(n + 2, sizeof(char *));
+    p->sh_argv = calloc(n + 3, sizeof(char *));
+    if (!p->argv || !p->sh_argv)
+        return -ENOMEM;
+    p->argv[0] = strdup(c->app.executable);
+    p->sh_argv[0] = strdup("/bin/sh");
+    p->sh_argv[1] = strdup(p->path ? p->path : c->app.executable);
+    if (!p->argv[0] || !p->sh_argv[0] || !p->sh_argv[1])
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        p->argv[i + 1] = strdup(c->app.args[i]);
+        p->sh_argv[i + 2] = strdup(c->app.args[i]);
+        if (!p->argv[i + 1] || !p->sh_argv[i + 2])
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static const char *env_get(char *const *v, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (size_t i = 0; v && v[i]; i++)
+        if (strncmp(v[i], name, n) == 0 && v[i][n] == '=')
+            return v[i] + n + 1;
+    return NULL;
+}
+
+/* Resolve ids; decide whether a switch happens at all. */
+static int plan_ids(const struct config *c, const char *etc, struct users_ids *ids,
+                    struct spawn_plan *p)
+{
+    int r;
+
+    if (!c->app.user && !c->app.group)
+        return 0;
+    r = users_resolve(etc, c->app.user, c->app.group, ids);
+    if (r < 0)
+        return r;
+    if (asprintf(&p->user_label, "%s (%u:%u)", c->app.user ? c->app.user : c->app.group,
+                 (unsigned)ids->uid, (unsigned)ids->gid) < 0)
+        return -ENOMEM;
+    if (geteuid() != 0) {
+        if (ids->uid != getuid() || ids->gid != getgid())
+            log_warn("app.user %s ignored: wrapp runs as uid %u, not root; run wrapp as root to "
+                     "switch users, or drop app.user",
+                     p->user_label, (unsigned)getuid());
+        return 0;
+    }
+    p->switch_ids = true;
+    p->uid = ids->uid;
+    p->gid = ids->gid;
+    p->groups = take_ptr(&ids->groups);
+    p->n_groups = ids->n_groups;
+    return 1;
+}
+
+int spawn_plan_build(const struct config *c, const char *etc, struct spawn_plan *ret)
+{
+    struct spawn_plan p = {0};
+    struct users_ids ids = {0};
+    int r;
+
+    r = plan_ids(c, etc, &ids, &p);
+    if (r >= 0)
+        r = spawn_build_env(environ, p.switch_ids ? ids.name : NULL,
+                            p.switch_ids ? ids.home : NULL, c->app.env, &p.envp);
+    users_ids_fini(&ids);
+    if (r >= 0) {
+        p.lookup_err = spawn_lookup(c->app.executable ? c->app.executable : "",
+                                    env_get(p.envp, "PATH"), &p.path);
+        r = p.lookup_err == -ENOMEM ? -ENOMEM : build_argv(c, &p);
+    }
+    if (r >= 0 && c->app.workdir)
+        r = config_set_str(&p.workdir, c->app.workdir);
+    if (r < 0) {
+        spawn_plan_fini(&p);
+        return r == -ENOMEM ? log_error_errno(r, "cannot prepare the app") : r;
+    }
+    /* Take the terminal only if wrapp is in its foreground process group. */
+    p.take_tty = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+    *ret = p;
+    return 0;
+}
+
+void spawn_plan_fini(struct spawn_plan *p)
+{
+    free(p->path);
+    strv_free(p->argv);
+    strv_free(p->sh_argv);
+    strv_free(p->envp);
+    free(p->groups);
+    free(p->user_label);
+    free(p->workdir);
+    *p = (struct spawn_plan){0};
+}
+
+static int switch_ids(const struct spawn_plan *p)
+{
+    uid_t ru, eu, su;
+    gid_t rg, eg, sg;
+
+    if (syscall(SYS_setgroups, p->n_groups, p->groups) < 0)
+        return STAGE_GROUPS;
+    if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0)
+        return STAGE_GID;
+    if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
+        return STAGE_UID;
+    /* Verify: every id is what we asked for, and root cannot be regained. */
+    if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+        return STAGE_VERIFY;
+    if (ru != p->uid || eu != p->uid || su != p->uid || rg != p->gid || eg != p->gid ||
+        sg != p->gid) {
+        errno = EPERM;
+        return STAGE_VERIFY;
+    }
+    if (p->uid != 0 && syscall(SYS_setresuid, 0, 0, 0) == 0) {
+        errno = EPERM;
+        return STAGE_VERIFY;
+    }
+    return -1;
+}
+
+static void child_fail(int fd, int stage, int err)
+{
+    struct child_err e = {stage, err};
+
+    fdio_write_all(fd, &e, sizeof(e));
+    _exit(stage == STAGE_LOOKUP && err == ENOENT ? SPAWN_EXIT_NOTFOUND
+          : stage == STAGE_EXEC && err == ENOENT ? SPAWN_EXIT_NOTFOUND
+                                                 : SPAWN_EXIT_CANNOT);
+}
+
+static void child_run(const struct spawn_plan *p, const struct sigs *s, int fd)
+{
+    int stage;
+
+    setpgid(0, 0);
+    /* SIGTTOU is ignored here (inherited from wrapp), so this cannot stop us. */
+    if (p->take_tty)
+        tcsetpgrp(STDIN_FILENO, getpid());
+    if (!p->path)
+        child_fail(fd, STAGE_LOOKUP, -p->lookup_err);
+    if (p->switch_ids) {
+        stage = switch_ids(p);
+        if (stage >= 0)
+            child_fail(fd, stage, errno);
+    }
+    if (p->workdir && chdir(p->workdir) < 0)
+        child_fail(fd, STAGE_CHDIR, errno);
+    sigs_child_restore(s);
+    execve(p->path, p->argv, p->envp);
+    if (errno == ENOEXEC)
+        execve("/bin/sh", p->sh_argv, p->envp);
+    child_fail(fd, STAGE_EXEC, errno);
+}
+
+static void report(const struct spawn_plan *p, const struct child_err *e)
+{
+    const char *prog = p->argv[0];
+    const char *why = strerror(e->err);
+
+    switch (e->stage) {
+    case STAGE_LOOKUP:
+        if (e->err == ENOENT)
+            log_error("cannot run app \"%s\": not found%s; install it or fix app.executable",
+                      prog, strchr(prog, '/') ? "" : " in PATH");
+        else
+            log_error("cannot run app \"%s\": not an executable file (permission denied); "
+                      "chmod +x it or fix app.executable",
+                      prog);
+        break;
+    case STAGE_GROUPS:
+    case STAGE_GID:
+    case STAGE_UID:
+    case STAGE_VERIFY:
+        log_error("cannot switch to user %s for app \"%s\": %s; run wrapp as root or fix "
+                  "app.user/app.group",
+                  p->user_label, prog, why);
+        break;
+    case STAGE_CHDIR:
+        log_error("cannot enter app.workdir \"%s\" for app \"%s\": %s; create it or fix "
+                  "app.workdir",
+                  p->workdir, prog, why);
+        break;
+    default:
+        log_error("cannot execute app \"%s\" (%s): %s; check the file and its interpreter", prog,
+                  p->path, why);
+        break;
+    }
+}
+
+int spawn_start(const struct spawn_plan *p, const struct sigs *s, pid_t *ret_pid)
+{
+    int pfd[2];
+    struct child_err e;
+    ssize_t n;
+    pid_t pid;
+
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return log_error_errno(neg_errno(), "cannot start the app: pipe");
+    pid = fork();
+    if (pid < 0) {
+        int r = neg_errno();
+        close(pfd[0]);
+        close(pfd[1]);
+        return log_error_errno(r, "cannot start the app \"%s\": fork", p->argv[0]);
+    }
+    if (pid == 0) {
+        close(pfd[0]);
+        child_run(p, s, pfd[1]);
+    }
+    close(pfd[1]);
+    /* Also here, so a signal forwarded to the group at once finds it. */
+    setpgid(pid, pid);
+    /* EOF means exec succeeded (the CLOEXEC write end closed). */
+    n = fdio_read_all(pfd[0], &e, sizeof(e));
+    close(pfd[0]);
+    if (n == (ssize_t)sizeof(e))
+        report(p, &e);
+    *ret_pid = pid;
+    return 0;
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Starting the application. spawn_plan_build() does everything that can
+ * allocate or fail politely before fork: PATH lookup, argv, envp, user and
+ * groups, cwd, whether to take the terminal. spawn_start() forks; the child
+ * only calls async-signal-safe functions, reports a failed set-up or exec
+ * through a CLOEXEC pipe and exits 127 (not found) or 126 (cannot run).
+ * Main thread only.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "sigs.h"
+
+#define SPAWN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define SPAWN_EXIT_NOTFOUND 127
+#define SPAWN_EXIT_CANNOT   126
+
+struct spawn_plan {
+    char *path;      /* resolved executable, NULL if the lookup failed */
+    int lookup_err;  /* -ENOENT/-EACCES when path is NULL */
+    char **argv;     /* argv[0] = app.executable as written; owned */
+    char **sh_argv;  /* /bin/sh fallback for ENOEXEC (like execvp); owned */
+    char **envp;     /* owned */
+    bool switch_ids; /* setgroups/setgid/setuid before exec */
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups;
+    size_t n_groups;
+    char *user_label; /* for messages: "archer (1000:1000)" */
+    char *workdir;
+    bool take_tty;    /* make the child the foreground process group */
+};
+
+/* Build the plan from the config and the current environment (environ).
+ * etc is where passwd/group live ("/etc"). Logs its own errors (unknown
+ * user...). Returns 0 or -errno. A failed PATH lookup is not an error
+ * here: the child reports it, so the run ends like any failed start. */
+int spawn_plan_build(const struct config *c, const char *etc, struct spawn_plan *ret);
+
+void spawn_plan_fini(struct spawn_plan *p);
+
+/* Fork and exec. On success *ret_pid is the child (even when its exec
+ * failed: it then exits 126/127 after wrapp logged why). -errno if fork
+ * itself failed. */
+int spawn_start(const struct spawn_plan *p, const struct sigs *s, pid_t *ret_pid);
+
+/* Exposed for tests: the environment for the child: base, then the
+ * user's HOME/USER/LOGNAME (when name/home given), then overrides
+ * ("K=V" sets, "K" unsets). Returns 0 or -ENOMEM; *ret is owned. */
+int spawn_build_env(char *const *base, const char *name, const char *home, char *const *overrides,
+                    char ***ret);
+
+/* Exposed for tests: PATH search like execvp. Returns 0 with *ret owned,
+ * -ENOENT or -EACCES. */
+int spawn_lookup(const char *file, const char *path_env, char **ret);
