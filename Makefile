@@ -111,7 +111,7 @@ $(B)/unit: $(patsubst %.c,$(B)/test/%.o,$(LIB_SRCS) $(UNIT_SRCS)) $(B)/test/cJSO
 
 $(B)/testapp: tests/apps/testapp.c
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -std=gnu17 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< -lpthread
+	$(Q)$(CC) -std=gnu17 -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $<
 
 unit: $(B)/unit
 	$(Q)cd tests/unit/data && CK_DEFAULT_TIMEOUT=10 ../../../$(B)/unit

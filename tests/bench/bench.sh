@@ -38,9 +38,9 @@ script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$script_dir/../.." && pwd)
 
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
-    def_rounds=300 def_lat_n=1000 def_lat_rep=3 def_rss=3 def_orphans=2000 def_reap=3
+    def_rounds=300 def_lat_n=1000 def_lat_rep=5 def_rss=3 def_orphans=2000 def_reap=3
 else
-    def_rounds=3000 def_lat_n=5000 def_lat_rep=5 def_rss=5 def_orphans=10000 def_reap=5
+    def_rounds=3000 def_lat_n=2000 def_lat_rep=15 def_rss=5 def_orphans=10000 def_reap=5
 fi
 rounds=${2:-$def_rounds}
 lat_n=${BENCH_LAT_N:-$def_lat_n}

@@ -183,7 +183,8 @@ static void stop_init(pid_t pid)
     waitpid(pid, NULL, 0);
 }
 
-static int check_ready(int fd, pid_t init_pid)
+// Reads the child's readiness record; stores the child's pid in *child.
+static int check_ready(int fd, pid_t init_pid, pid_t *child)
 {
     struct record rec;
 
@@ -191,6 +192,7 @@ static int check_ready(int fd, pid_t init_pid)
         fprintf(stderr, "lat: child did not report ready\n");
         return -1;
     }
+    *child = (pid_t)rec.a;
     if (rec.a != init_pid && rec.b != init_pid) {
         fprintf(stderr, "lat: child %lld (parent %lld) is not the init %d or its direct child\n",
                 (long long)rec.a, (long long)rec.b, (int)init_pid);
@@ -243,7 +245,7 @@ static int run_parent(long n, char **init_argv)
     char dir[] = "/tmp/lat.XXXXXX", fifo[sizeof(dir) + 8];
     int64_t *lat = calloc((size_t)n, sizeof(*lat));
     int fd = -1, rc = 1;
-    pid_t pid = -1;
+    pid_t pid = -1, child = -1;
 
     if (!lat || !mkdtemp(dir)) {
         perror("lat");
@@ -256,10 +258,13 @@ static int run_parent(long n, char **init_argv)
         perror("lat: fifo");
     else if ((pid = spawn_init(init_argv, fifo)) < 0)
         perror("lat: spawn");
-    else if (check_ready(fd, pid) == 0 && measure(fd, pid, lat, n) == 0)
+    else if (check_ready(fd, pid, &child) == 0 && measure(fd, pid, lat, n) == 0)
         rc = 0;
     if (pid > 0)
         stop_init(pid);
+    // On failure the child may not be the init's: make sure it is gone.
+    if (rc != 0 && child > 0 && child != pid)
+        kill(child, SIGKILL);
     if (rc == 0)
         report(lat, n);
     if (fd >= 0)

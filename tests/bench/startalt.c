@@ -155,12 +155,13 @@ static int cmp_i64(const void *x, const void *y)
 static void report(int idx, struct command *c, long rounds)
 {
     long n = rounds - c->fails;
-    double sum = 0;
 
     printf("idx=%d ", idx);
     if (n == 0) {
         printf("median_us=nan min_us=nan p90_us=nan mean_us=nan");
     } else {
+        double sum = 0;
+
         qsort(c->samples, (size_t)n, sizeof(int64_t), cmp_i64);
         for (long i = 0; i < n; i++)
             sum += (double)c->samples[i];
