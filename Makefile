@@ -114,7 +114,7 @@ $(B)/testapp: tests/apps/testapp.c
 	$(Q)$(CC) -std=gnu17 -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $<
 
 unit: $(B)/unit
-	$(Q)cd tests/unit/data && CK_DEFAULT_TIMEOUT=10 ../../../$(B)/unit
+	$(Q)CK_DEFAULT_TIMEOUT=10 $(B)/unit
 
 integration: $(B)/wrapp $(B)/testapp
 	$(Q)WRAPP=$(CURDIR)/$(B)/wrapp TESTAPP=$(CURDIR)/$(B)/testapp \

@@ -40,7 +40,7 @@ repo_root=$(cd "$script_dir/../.." && pwd)
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
     def_rounds=300 def_lat_n=1000 def_lat_rep=5 def_rss=3 def_orphans=2000 def_reap=3
 else
-    def_rounds=3000 def_lat_n=2000 def_lat_rep=15 def_rss=5 def_orphans=10000 def_reap=5
+    def_rounds=3000 def_lat_n=2000 def_lat_rep=31 def_rss=5 def_orphans=10000 def_reap=5
 fi
 rounds=${2:-$def_rounds}
 lat_n=${BENCH_LAT_N:-$def_lat_n}
@@ -212,13 +212,15 @@ measure_rss() {
 measure_lat() {
     local r name out bin
     declare -A meds=()
-    log "lat: $lat_repeats interleaved repeats of $lat_n signals"
-    for ((r = 0; r < lat_repeats; r++)); do
+    log "lat: $lat_repeats interleaved repeats of $lat_n signals (+1 warm-up)"
+    # Repeat 0 is a warm-up whose results are logged but not used: the first
+    # runs after the RSS phase are consistently ~20% slower.
+    for ((r = 0; r <= lat_repeats; r++)); do
         for name in env $(rotated "$r"); do
             bin=${bin_of[$name]:-/usr/bin/env}
             if out=$(timeout 600 "${pin[@]}" "$build/lat" "$lat_n" "$bin" --); then
-                echo "lat $name $out" >>"$raw_log"
-                meds[$name]+="$(field median_us "$out") "
+                echo "lat$((r == 0 ? 0 : 1)) $name $out" >>"$raw_log"
+                ((r == 0)) || meds[$name]+="$(field median_us "$out") "
             else
                 echo "lat $name: failed" | tee -a "$raw_log" >&2
             fi
