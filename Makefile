@@ -148,7 +148,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CJSON)
 fuzz: $(FUZZERS)
 	$(Q)for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(B)/fuzz/corpus-$$n; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 -print_final_stats=1 $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
 	    2>$(B)/fuzz/$$n.log || { tail -40 $(B)/fuzz/$$n.log; exit 1; }; \
 	  grep -E 'stat::number_of_executed_units|Done' $(B)/fuzz/$$n.log | tail -2; done
 

@@ -7,6 +7,11 @@
  */
 #include "cli.h"
 
+#include "fdio.h"
+#include "log.h"
+#include "macro.h"
+#include "signame.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,11 +20,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "fdio.h"
-#include "log.h"
-#include "macro.h"
-#include "signame.h"
 
 #ifndef WRAPP_VERSION
 #define WRAPP_VERSION "0.0.0"
@@ -154,18 +154,19 @@ static int parse_code(const char *s, unsigned *ret)
 /* "143,130" or "143 130" */
 static int parse_codes(const char *s, struct config_init *in)
 {
-    cleanup_free char *copy = strdup(s);
-    char *save = NULL;
+    char *copy = strdup(s), *save = NULL;
+    int r = 0;
 
     if (!copy)
         return -ENOMEM;
-    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+    for (char *t = strtok_r(copy, ", ", &save); t && r == 0; t = strtok_r(NULL, ", ", &save)) {
         unsigned code;
-        if (parse_code(t, &code) < 0)
-            return -EINVAL;
-        config_remap_exit_add(in, code);
+        r = parse_code(t, &code);
+        if (r == 0)
+            config_remap_exit_add(in, code);
     }
-    return 0;
+    free(copy);
+    return r;
 }
 
 static int bad_env(const char *name, const char *value, const char *expected)
@@ -200,12 +201,11 @@ static int env_numbers(char **envp, struct config *c)
 {
     const char *v;
     unsigned port;
-    int r;
 
     if ((v = env_get(envp, "WRAPP_GRACE")) && parse_seconds(v, &c->init.grace_ms) < 0)
         return bad_env("WRAPP_GRACE", v, "seconds (e.g. 10 or 2.5)");
     if ((v = env_get(envp, "WRAPP_PDEATHSIG"))) {
-        r = signame_parse(v);
+        int r = signame_parse(v);
         if (r < 0)
             return bad_env("WRAPP_PDEATHSIG", v, "a signal name such as SIGKILL");
         c->init.pdeathsig = r;
@@ -355,12 +355,12 @@ static int pass1(int argc, char **argv, const char **config, int *cmd_index, boo
 
 static int pass2(int argc, char **argv, struct config *c)
 {
-    int opt, verbosity = 0, r;
+    int opt, verbosity = 0;
 
     optind = 0;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-        r = apply_opt(opt, optarg, c, &verbosity);
+        int r = apply_opt(opt, optarg, c, &verbosity);
         if (r < 0)
             return r;
     }

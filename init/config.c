@@ -8,6 +8,12 @@
  */
 #include "config.h"
 
+#include "cJSON.h"
+#include "fdio.h"
+#include "log.h"
+#include "macro.h"
+#include "signame.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -16,12 +22,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-
-#include "cJSON.h"
-#include "fdio.h"
-#include "log.h"
-#include "macro.h"
-#include "signame.h"
 
 enum field_type { F_STR, F_INT, F_BOOL, F_ARGS, F_ENV, F_SECONDS, F_SIGNAL, F_CODES, F_LEVEL };
 
@@ -39,13 +39,22 @@ struct section {
     size_t present_offset; /* bool set when the section exists, or SIZE_MAX */
 };
 
-#define FLD(k, t, member) {k, t, offsetof(struct config, member), 0, 0}
-#define FLD_INT(k, member, lo, hi) {k, F_INT, offsetof(struct config, member), lo, hi}
+#define FLD(k, t, member)                                                                          \
+    {                                                                                              \
+        k, t, offsetof(struct config, member), 0, 0                                                \
+    }
+#define FLD_INT(k, member, lo, hi)                                                                 \
+    {                                                                                              \
+        k, F_INT, offsetof(struct config, member), lo, hi                                          \
+    }
 
 static const struct field app_fields[] = {
-    FLD("executable", F_STR, app.executable), FLD("args", F_ARGS, app),
-    FLD("user", F_STR, app.user),             FLD("group", F_STR, app.group),
-    FLD("workdir", F_STR, app.workdir),       FLD("stream_name", F_STR, app.stream_name),
+    FLD("executable", F_STR, app.executable),
+    FLD("args", F_ARGS, app),
+    FLD("user", F_STR, app.user),
+    FLD("group", F_STR, app.group),
+    FLD("workdir", F_STR, app.workdir),
+    FLD("stream_name", F_STR, app.stream_name),
     FLD("env", F_ENV, app),
 };
 
@@ -314,7 +323,7 @@ static int parse_named(const struct ctx *x, const struct field *f, const cJSON *
         r = f->type == F_SIGNAL ? signame_parse(j->valuestring) : log_parse_level(j->valuestring);
     else
         r = get_int(j, 0, f->type == F_SIGNAL ? SIGNAME_MAX : LOG_LEVEL_DEBUG, &v) < 0 ? -EINVAL
-                                                                                     : v;
+                                                                                       : v;
     if (r < 0)
         return bad(x, f->key,
                    f->type == F_SIGNAL ? "a signal name (SIGKILL) or number"
@@ -324,8 +333,7 @@ static int parse_named(const struct ctx *x, const struct field *f, const cJSON *
     return 0;
 }
 
-static int parse_field(const struct ctx *x, const struct field *f, const cJSON *j,
-                       struct config *c)
+static int parse_field(const struct ctx *x, const struct field *f, const cJSON *j, struct config *c)
 {
     void *p = (char *)c + f->offset;
     int v;
@@ -337,7 +345,8 @@ static int parse_field(const struct ctx *x, const struct field *f, const cJSON *
         return config_set_str(p, j->valuestring);
     case F_INT:
         if (get_int(j, f->min, f->max, &v) < 0)
-            return bad(x, f->key, "an integer in range", cJSON_IsNumber(j) ? "a number out of range or fractional" : type_name(j));
+            return bad(x, f->key, "an integer in range",
+                       cJSON_IsNumber(j) ? "a number out of range or fractional" : type_name(j));
         *(int *)p = v;
         return 0;
     case F_BOOL:
@@ -404,9 +413,9 @@ static void syntax_error(const char *name, const char *text, size_t len, const c
         line += text[i] == '\n';
     }
     for (size_t i = 0; i + 1 < sizeof(near) && off + i < len; i++)
-        near[i] = (text[off + i] == '\n' || text[off + i] == '\0') ? ' ' : text[off + i];
-    log_error("config %s: invalid JSON at line %zu, column %zu (near \"%s\"); fix the syntax",
-              name, line, col, near);
+        near[i] = (char)((text[off + i] == '\n' || text[off + i] == '\0') ? ' ' : text[off + i]);
+    log_error("config %s: invalid JSON at line %zu, column %zu (near \"%s\"); fix the syntax", name,
+              line, col, near);
 }
 
 int config_parse(struct config *c, const char *name, const char *text, size_t len)

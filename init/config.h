@@ -13,15 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_FILE_MAX      (4u << 20) /* a config larger than this is refused */
-#define CONFIG_GRACE_MS_DEF  8000       /* below the runtimes' 10 s stop timeout */
-#define CONFIG_GRACE_MS_MAX  (24u * 3600u * 1000u)
-#define CONFIG_DEBUG_PORT    2345
-#define CONFIG_DEBUG_HOST    "127.0.0.1"
+#define CONFIG_FILE_MAX     (4u << 20) /* a config larger than this is refused */
+#define CONFIG_GRACE_MS_DEF 8000       /* below the runtimes' 10 s stop timeout */
+#define CONFIG_GRACE_MS_MAX (24u * 3600u * 1000u)
+#define CONFIG_DEBUG_PORT   2345
+#define CONFIG_DEBUG_HOST   "127.0.0.1"
 
 struct config_app {
-    char *executable;  /* as written; resolved by spawn */
-    char **args;       /* NULL-terminated, without argv[0] */
+    char *executable; /* as written; resolved by spawn */
+    char **args;      /* NULL-terminated, without argv[0] */
     size_t n_args;
     char *user;        /* name, uid, or uid:gid; NULL keeps wrapp's user */
     char *group;       /* name or gid; NULL: the user's primary group */

@@ -5,13 +5,13 @@
  */
 #include "fdio.h"
 
+#include "macro.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "macro.h"
 
 int fdio_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
 {

@@ -92,7 +92,7 @@ static void emit(enum log_level level, int r, const char *fmt, va_list ap)
     }
     if (n > sizeof(buf) - 2) {
         n = sizeof(buf) - 2;
-        memcpy(buf + n - 3, "...", 3);
+        buf[n - 3] = buf[n - 2] = buf[n - 1] = '.';
     }
     buf[n++] = '\n';
     (void)!write(STDERR_FILENO, buf, n);
@@ -103,10 +103,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_list ap;
     int saved = errno;
 
-    if (!log_enabled(level))
-        return;
     va_start(ap, fmt);
-    emit(level, 0, fmt, ap);
+    if (log_enabled(level))
+        emit(level, 0, fmt, ap);
     va_end(ap);
     errno = saved;
 }
@@ -116,10 +115,9 @@ int log_msg_errno(enum log_level level, int r, const char *fmt, ...)
     va_list ap;
     int saved = errno;
 
-    if (!log_enabled(level))
-        return r;
     va_start(ap, fmt);
-    emit(level, r, fmt, ap);
+    if (log_enabled(level))
+        emit(level, r, fmt, ap);
     va_end(ap);
     errno = saved;
     return r;
@@ -143,16 +141,21 @@ char *log_fmt_int(char *buf, long v)
     return buf;
 }
 
+char *log_fmt_str(char *dst, const char *src)
+{
+    while ((*dst = *src++))
+        dst++;
+    return dst;
+}
+
 void log_safe(enum log_level level, const char *msg)
 {
     struct iovec_like {
         const char *p;
         size_t n;
     } parts[] = {
-        {"wrapp: ", 7},
-        {level_names[level], strlen(level_names[level])},
-        {": ", 2},
-        {msg, strlen(msg)},
+        {"wrapp: ", 7}, {level_names[level], strlen(level_names[level])},
+        {": ", 2},      {msg, strlen(msg)},
         {"\n", 1},
     };
     char buf[512];

@@ -41,6 +41,10 @@ void log_safe(enum log_level level, const char *msg);
 /* Async-signal-safe: formats v in decimal into buf (>= 21 bytes); returns buf. */
 char *log_fmt_int(char *buf, long v);
 
+/* Async-signal-safe: copies src (with its NUL) to dst; returns the end
+ * of dst (its NUL), for building messages in handlers. */
+char *log_fmt_str(char *dst, const char *src);
+
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LEVEL_INFO, __VA_ARGS__)

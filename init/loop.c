@@ -6,13 +6,13 @@
  */
 #include "loop.h"
 
+#include "macro.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
-
-#include "macro.h"
 
 #define LOOP_BATCH 16
 
@@ -106,7 +106,8 @@ int loop_timer_init(struct loop *l, struct loop_timer *t, loop_handler_fn fn, vo
 
 int loop_timer_arm(struct loop_timer *t, unsigned ms)
 {
-    struct itimerspec its = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L}};
+    struct itimerspec its = {
+        .it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L}};
 
     if (ms == 0)
         its.it_value.tv_nsec = 1; /* zero would disarm */

@@ -18,9 +18,9 @@ struct loop_source;
 typedef int (*loop_handler_fn)(struct loop_source *src, uint32_t events);
 
 struct loop_source {
-    int fd;              /* borrowed: the owner closes it after loop_del */
+    int fd; /* borrowed: the owner closes it after loop_del */
     loop_handler_fn fn;
-    void *data;          /* for the handler */
+    void *data; /* for the handler */
 };
 
 struct loop_timer {

@@ -4,11 +4,6 @@
  * start-up (signals first, before anything else; then command line and
  * config; then process attributes; then the run). No logic of its own.
  */
-#include <errno.h>
-#include <stdlib.h>
-#include <sys/prctl.h>
-#include <unistd.h>
-
 #include "cli.h"
 #include "config.h"
 #include "log.h"
@@ -16,7 +11,10 @@
 #include "sigs.h"
 #include "spawn.h"
 
-extern char **environ;
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 static void set_process_attrs(const struct config *cfg)
 {

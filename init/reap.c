@@ -5,11 +5,11 @@
  */
 #include "reap.h"
 
-#include <errno.h>
-#include <sys/wait.h>
-
 #include "log.h"
 #include "macro.h"
+
+#include <errno.h>
+#include <sys/wait.h>
 
 int reap_all(struct reap *r)
 {

@@ -11,10 +11,10 @@
 #include <sys/types.h>
 
 struct reap {
-    pid_t main_pid;       /* the app */
+    pid_t main_pid; /* the app */
     bool has_main_exited;
-    int main_status;      /* wait status of the app */
-    bool warn_on_reap;    /* -w: a warning for each reaped orphan */
+    int main_status;   /* wait status of the app */
+    bool warn_on_reap; /* -w: a warning for each reaped orphan */
     unsigned long n_orphans;
 };
 

@@ -9,19 +9,20 @@
  */
 #include "run.h"
 
-#include <errno.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "fdio.h"
 #include "log.h"
 #include "macro.h"
 #include "signame.h"
 #include "tree.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* After SIGKILL of the tree, how long to wait for the last exits. */
 #define RUN_KILL_WAIT_MS 2000
@@ -38,8 +39,9 @@ static bool app_handles(pid_t pid, int sig)
     if (fdio_read_file(path, 1 << 16, &text, &len) < 0)
         return false;
     p = strstr(text, "\nSigCgt:");
-    if (!p || sscanf(p + 8, "%llx", &caught) != 1)
+    if (!p)
         return false;
+    caught = strtoull(p + 8, NULL, 16);
     return (caught >> (sig - 1)) & 1;
 }
 
@@ -74,7 +76,7 @@ static void forward(struct run *run, int sig)
     if (kill(run->target, sig) < 0 && errno != ESRCH)
         log_warn_errno(neg_errno(), "cannot forward %s to the app (pid %d)",
                        signame_name(sig, name), (int)run->child);
-    else
+    else if (log_enabled(LOG_LEVEL_DEBUG))
         log_debug("forwarded %s to %d", signame_name(sig, name), (int)run->target);
 }
 
@@ -86,22 +88,25 @@ static void on_signal(struct run *run, int sig)
     if (run->state != RUN_RUNNING || !is_shutdown_signal(run, sig))
         return;
     run->state = RUN_STOPPING;
-    log_info("%s: stopping the app; grace period %u ms, then SIGKILL",
-             signame_name(sig, name), run->cfg->init.grace_ms);
+    log_info("%s: stopping the app; grace period %u ms, then SIGKILL", signame_name(sig, name),
+             run->cfg->init.grace_ms);
     loop_timer_arm(&run->grace, run->cfg->init.grace_ms);
 }
 
-/* The app has exited: record its status, end the rest of the tree. */
-static void on_main_exit(struct run *run)
+/* The app has exited: record its status, end the rest of the tree
+ * (is_alone: wrapp has no child left, so, as PID 1 or subreaper, it has
+ * no descendant either and nothing needs signalling). */
+static void on_main_exit(struct run *run, bool is_alone)
 {
     int status = run->reap.main_status, code = reap_exit_code(status);
-    char name[24];
 
-    if (WIFSIGNALED(status))
+    if (WIFSIGNALED(status)) {
+        char name[24];
         log_info("app (pid %d) killed by %s; exit status %d", (int)run->child,
                  signame_name(WTERMSIG(status), name), code);
-    else
+    } else {
         log_info("app (pid %d) exited with code %d", (int)run->child, code);
+    }
     run->exit_code = code;
     sigs_set_forward_target(0);
     if (run->state == RUN_KILLED) {
@@ -109,7 +114,7 @@ static void on_main_exit(struct run *run)
         return;
     }
     run->state = RUN_DRAINING;
-    if (tree_signal(SIGTERM, run->is_pid1) > 0) {
+    if (!is_alone && tree_signal(SIGTERM, run->is_pid1) > 0) {
         log_info("app exited; sent SIGTERM to the remaining processes, SIGKILL in %u ms",
                  run->cfg->init.grace_ms);
         loop_timer_arm(&run->grace, run->cfg->init.grace_ms);
@@ -125,7 +130,7 @@ static void on_reap(struct run *run)
         return;
     }
     if (run->reap.has_main_exited && run->state != RUN_DRAINING)
-        on_main_exit(run);
+        on_main_exit(run, r == 1);
     if (r == 1 && run->state == RUN_DRAINING)
         loop_quit(run->loop, 0);
 }
@@ -133,23 +138,24 @@ static void on_reap(struct run *run)
 static int on_signalfd(struct loop_source *src, uint32_t events)
 {
     struct run *run = src->data;
+    struct sigs_event ev[SIGS_BATCH];
+    int n = sigs_read(run->sigs, ev, SIGS_BATCH);
 
     (void)events;
-    for (;;) {
-        pid_t from;
-        int code, sig = sigs_read(run->sigs, &from, &code);
-        if (sig <= 0)
-            return sig < 0 ? log_error_errno(sig, "reading signals failed") : 0;
-        if (sig == SIGCHLD) {
+    if (n < 0)
+        return log_error_errno(n, "reading signals failed");
+    for (int i = 0; i < n; i++) {
+        if (ev[i].sig == SIGCHLD) {
             on_reap(run);
             continue;
         }
         /* A signal wrapp raised against itself (SIGPIPE from a write...). */
-        if (from == getpid() && (code == SI_USER || code == SI_TKILL))
+        if (ev[i].pid == run->self && (ev[i].code == SI_USER || ev[i].code == SI_TKILL))
             continue;
-        if (sigs_is_forwardable(sig))
-            on_signal(run, sig);
+        if (sigs_is_forwardable(ev[i].sig))
+            on_signal(run, ev[i].sig);
     }
+    return 0;
 }
 
 static int on_grace(struct loop_source *src, uint32_t events)
@@ -186,7 +192,8 @@ static int setup(struct run *run, const struct config *cfg, struct sigs *sigs)
     memset(run, 0, sizeof(*run));
     run->cfg = cfg;
     run->sigs = sigs;
-    run->is_pid1 = getpid() == 1;
+    run->self = getpid();
+    run->is_pid1 = run->self == 1;
     run->grace.src.fd = -1;
     run->reap.warn_on_reap = cfg->init.warn_on_reap;
     r = loop_new(&run->loop);

@@ -7,14 +7,14 @@
  */
 #pragma once
 
-#include <stdbool.h>
-#include <sys/types.h>
-
 #include "config.h"
 #include "loop.h"
 #include "reap.h"
 #include "sigs.h"
 #include "spawn.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
 
 enum run_state {
     RUN_RUNNING,  /* the app runs */
@@ -32,6 +32,7 @@ struct run {
     struct reap reap;
     enum run_state state;
     bool is_pid1;
+    pid_t self;
     bool is_tree_killed; /* SIGKILL already sent to the tree */
     pid_t child;
     pid_t target; /* child, or -pgid with kill_process_group */

@@ -5,19 +5,19 @@
  */
 #include "signame.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "log.h"
-
 static const char *const names[32] = {
-    [1] = "HUP",   [2] = "INT",     [3] = "QUIT",  [4] = "ILL",   [5] = "TRAP",   [6] = "ABRT",
-    [7] = "BUS",   [8] = "FPE",     [9] = "KILL",  [10] = "USR1", [11] = "SEGV",  [12] = "USR2",
+    [1] = "HUP",   [2] = "INT",     [3] = "QUIT",  [4] = "ILL",     [5] = "TRAP",  [6] = "ABRT",
+    [7] = "BUS",   [8] = "FPE",     [9] = "KILL",  [10] = "USR1",   [11] = "SEGV", [12] = "USR2",
     [13] = "PIPE", [14] = "ALRM",   [15] = "TERM", [16] = "STKFLT", [17] = "CHLD", [18] = "CONT",
-    [19] = "STOP", [20] = "TSTP",   [21] = "TTIN", [22] = "TTOU", [23] = "URG",   [24] = "XCPU",
-    [25] = "XFSZ", [26] = "VTALRM", [27] = "PROF", [28] = "WINCH", [29] = "IO",   [30] = "PWR",
+    [19] = "STOP", [20] = "TSTP",   [21] = "TTIN", [22] = "TTOU",   [23] = "URG",  [24] = "XCPU",
+    [25] = "XFSZ", [26] = "VTALRM", [27] = "PROF", [28] = "WINCH",  [29] = "IO",   [30] = "PWR",
     [31] = "SYS",
 };
 
@@ -69,16 +69,13 @@ int signame_parse(const char *s)
 const char *signame_name(int sig, char *buf)
 {
     if (sig > 0 && sig < 32) {
-        memcpy(buf, "SIG", 3);
-        memcpy(buf + 3, names[sig], strlen(names[sig]) + 1);
+        log_fmt_str(log_fmt_str(buf, "SIG"), names[sig]);
         return buf;
     }
     if (sig >= SIGNAME_RTMIN && sig <= SIGNAME_MAX) {
-        memcpy(buf, "SIGRTMIN+", 9);
-        log_fmt_int(buf + 9, sig - SIGNAME_RTMIN);
+        log_fmt_int(log_fmt_str(buf, "SIGRTMIN+"), sig - SIGNAME_RTMIN);
         return buf;
     }
-    memcpy(buf, "SIG", 3);
-    log_fmt_int(buf + 3, sig);
+    log_fmt_int(log_fmt_str(buf, "SIG"), sig);
     return buf;
 }

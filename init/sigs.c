@@ -8,15 +8,15 @@
  */
 #include "sigs.h"
 
+#include "log.h"
+#include "macro.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include "log.h"
-#include "macro.h"
 
 static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
 static const int ignored_signals[] = {SIGTTIN, SIGTTOU};
@@ -49,8 +49,7 @@ static void fatal_handler(int sig, siginfo_t *info, void *uctx)
         errno = saved;
         return;
     }
-    log_fmt_int(msg + strlen(msg), sig);
-    strcat(msg, " in wrapp itself; exiting, which ends the container");
+    log_fmt_str(log_fmt_int(msg + 13, sig) + strlen(msg + 13), " in wrapp itself; exiting");
     log_safe(LOG_LEVEL_ERROR, msg);
     _exit(128 + sig);
 }
@@ -115,8 +114,8 @@ int sigs_setup(struct sigs *s)
     r = install();
     if (r < 0)
         return r;
-    s->fd = (int)syscall(SYS_signalfd4, -1, &s->blocked, sizeof(uint64_t),
-                         SFD_CLOEXEC | SFD_NONBLOCK);
+    s->fd =
+        (int)syscall(SYS_signalfd4, -1, &s->blocked, sizeof(uint64_t), SFD_CLOEXEC | SFD_NONBLOCK);
     return s->fd < 0 ? neg_errno() : 0;
 }
 
@@ -142,16 +141,19 @@ void sigs_child_restore(const struct sigs *s)
     raw_sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);
 }
 
-int sigs_read(const struct sigs *s, pid_t *ret_pid, int *ret_code)
+int sigs_read(const struct sigs *s, struct sigs_event *ret, size_t max)
 {
-    struct signalfd_siginfo si;
-    ssize_t n = RETRY_EINTR(read(s->fd, &si, sizeof(si)));
+    struct signalfd_siginfo si[SIGS_BATCH];
+    ssize_t n;
+    size_t count;
 
+    if (max > SIGS_BATCH)
+        max = SIGS_BATCH;
+    n = RETRY_EINTR(read(s->fd, si, max * sizeof(si[0])));
     if (n < 0)
         return errno == EAGAIN ? 0 : neg_errno();
-    if (n != sizeof(si))
-        return -EIO;
-    *ret_pid = (pid_t)si.ssi_pid;
-    *ret_code = si.ssi_code;
-    return (int)si.ssi_signo;
+    count = (size_t)n / sizeof(si[0]);
+    for (size_t i = 0; i < count; i++)
+        ret[i] = (struct sigs_event){(int)si[i].ssi_signo, (pid_t)si[i].ssi_pid, si[i].ssi_code};
+    return (int)count;
 }

@@ -20,7 +20,7 @@ struct sigs {
     int fd;                /* the signalfd, CLOEXEC|NONBLOCK */
 };
 
-#define SIGS_BIT(sig) (1ULL << ((sig) - 1))
+#define SIGS_BIT(sig) (1ULL << ((sig)-1))
 
 /* Save, block, open the signalfd, install the fatal handler. Returns 0 or
  * -errno (only before the app starts, so main may exit). */
@@ -38,9 +38,18 @@ void sigs_set_forward_target(pid_t target);
  * original mask, so the app starts as if wrapp were not there. */
 void sigs_child_restore(const struct sigs *s);
 
-/* Read one signal from the signalfd: returns the signal number (> 0) and
- * the sender pid and si_code, 0 when none is pending, or -errno. */
-int sigs_read(const struct sigs *s, pid_t *ret_pid, int *ret_code);
+#define SIGS_BATCH 16
+
+struct sigs_event {
+    int sig;
+    pid_t pid; /* sender, 0 if outside wrapp's pid namespace or the kernel */
+    int code;  /* si_code: SI_USER, SI_KERNEL... */
+};
+
+/* Read up to SIGS_BATCH pending signals in one read(2). Returns how many
+ * (0 when none is pending) or -errno. Signals left pending keep the fd
+ * readable, so a level-triggered loop comes back for them. */
+int sigs_read(const struct sigs *s, struct sigs_event *ret, size_t max);
 
 /* Is sig one wrapp passes on to the app (every catchable signal except
  * CHLD, the fault signals and TTIN/TTOU)? */

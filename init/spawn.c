@@ -7,6 +7,11 @@
  */
 #include "spawn.h"
 
+#include "fdio.h"
+#include "log.h"
+#include "macro.h"
+#include "users.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -18,14 +23,15 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "fdio.h"
-#include "log.h"
-#include "macro.h"
-#include "users.h"
-
-extern char **environ;
-
-enum stage { STAGE_LOOKUP, STAGE_GROUPS, STAGE_GID, STAGE_UID, STAGE_VERIFY, STAGE_CHDIR, STAGE_EXEC };
+enum stage {
+    STAGE_LOOKUP,
+    STAGE_GROUPS,
+    STAGE_GID,
+    STAGE_UID,
+    STAGE_VERIFY,
+    STAGE_CHDIR,
+    STAGE_EXEC
+};
 
 struct child_err {
     int stage;
@@ -176,9 +182,9 @@ static int build_argv(const struct config *c, struct spawn_plan *p)
     p->sh_argv = calloc(n + 3, sizeof(char *));
     if (!p->argv || !p->sh_argv)
         return -ENOMEM;
-    p->argv[0] = strdup(c->app.executable);
+    p->argv[0] = strdup(c->app.executable ? c->app.executable : "");
     p->sh_argv[0] = strdup("/bin/sh");
-    p->sh_argv[1] = strdup(p->path ? p->path : c->app.executable);
+    p->sh_argv[1] = strdup(p->path ? p->path : p->argv[0] ? p->argv[0] : "");
     if (!p->argv[0] || !p->sh_argv[0] || !p->sh_argv[1])
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -237,8 +243,8 @@ int spawn_plan_build(const struct config *c, const char *etc, struct spawn_plan 
 
     r = plan_ids(c, etc, &ids, &p);
     if (r >= 0)
-        r = spawn_build_env(environ, p.switch_ids ? ids.name : NULL,
-                            p.switch_ids ? ids.home : NULL, c->app.env, &p.envp);
+        r = spawn_build_env(environ, p.switch_ids ? ids.name : NULL, p.switch_ids ? ids.home : NULL,
+                            c->app.env, &p.envp);
     users_ids_fini(&ids);
     if (r >= 0) {
         p.lookup_err = spawn_lookup(c->app.executable ? c->app.executable : "",
@@ -307,8 +313,6 @@ static void child_fail(int fd, int stage, int err)
 
 static void child_run(const struct spawn_plan *p, const struct sigs *s, int fd)
 {
-    int stage;
-
     setpgid(0, 0);
     /* SIGTTOU is ignored here (inherited from wrapp), so this cannot stop us. */
     if (p->take_tty)
@@ -316,7 +320,7 @@ static void child_run(const struct spawn_plan *p, const struct sigs *s, int fd)
     if (!p->path)
         child_fail(fd, STAGE_LOOKUP, -p->lookup_err);
     if (p->switch_ids) {
-        stage = switch_ids(p);
+        int stage = switch_ids(p);
         if (stage >= 0)
             child_fail(fd, stage, errno);
     }
@@ -337,8 +341,8 @@ static void report(const struct spawn_plan *p, const struct child_err *e)
     switch (e->stage) {
     case STAGE_LOOKUP:
         if (e->err == ENOENT)
-            log_error("cannot run app \"%s\": not found%s; install it or fix app.executable",
-                      prog, strchr(prog, '/') ? "" : " in PATH");
+            log_error("cannot run app \"%s\": not found%s; install it or fix app.executable", prog,
+                      strchr(prog, '/') ? "" : " in PATH");
         else
             log_error("cannot run app \"%s\": not an executable file (permission denied); "
                       "chmod +x it or fix app.executable",

@@ -9,14 +9,14 @@
  */
 #pragma once
 
+#include "config.h"
+#include "sigs.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "config.h"
-#include "sigs.h"
-
-#define SPAWN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define SPAWN_DEFAULT_PATH  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define SPAWN_EXIT_NOTFOUND 127
 #define SPAWN_EXIT_CANNOT   126
 
@@ -33,7 +33,7 @@ struct spawn_plan {
     size_t n_groups;
     char *user_label; /* for messages: "archer (1000:1000)" */
     char *workdir;
-    bool take_tty;    /* make the child the foreground process group */
+    bool take_tty; /* make the child the foreground process group */
 };
 
 /* Build the plan from the config and the current environment (environ).

@@ -6,6 +6,8 @@
  */
 #include "tree.h"
 
+#include "macro.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "macro.h"
 
 struct proc_link {
     pid_t pid, ppid;
@@ -27,7 +27,8 @@ static int read_ppid(const char *proc_dir, const char *name, pid_t *ret)
     char path[256], buf[512];
     cleanup_close int fd = -1;
     ssize_t n;
-    char *close_paren;
+    char *close_paren, *end;
+    long ppid;
 
     snprintf(path, sizeof(path), "%s/%s/stat", proc_dir, name);
     fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -39,8 +40,13 @@ static int read_ppid(const char *proc_dir, const char *name, pid_t *ret)
     buf[n] = '\0';
     /* "pid (comm) state ppid ...": comm may hold spaces and ')'. */
     close_paren = strrchr(buf, ')');
-    if (!close_paren || sscanf(close_paren + 1, " %*c %d", ret) != 1)
+    if (!close_paren || close_paren[1] != ' ' || !close_paren[2] || close_paren[3] != ' ')
         return -EIO;
+    errno = 0;
+    ppid = strtol(close_paren + 4, &end, 10);
+    if (errno || end == close_paren + 4 || ppid < 0)
+        return -EIO;
+    *ret = (pid_t)ppid;
     return 0;
 }
 
@@ -79,9 +85,9 @@ static int scan(const char *proc_dir, struct proc_link **ret, size_t *ret_n)
 
 int tree_descendants(const char *proc_dir, pid_t root, pid_t **ret, size_t *ret_n)
 {
-    cleanup_free struct proc_link *v = NULL;
+    struct proc_link *v = NULL;
     pid_t *out;
-    size_t n, k = 0;
+    size_t n = 0, k = 0;
     bool changed = true;
     int r = scan(proc_dir, &v, &n);
 
@@ -98,11 +104,14 @@ int tree_descendants(const char *proc_dir, pid_t root, pid_t **ret, size_t *ret_
         }
     }
     out = calloc(n + 1, sizeof(*out));
-    if (!out)
+    if (!out) {
+        free(v);
         return -ENOMEM;
+    }
     for (size_t i = 0; i < n; i++)
         if (v[i].is_below)
             out[k++] = v[i].pid;
+    free(v);
     *ret = out;
     *ret_n = k;
     return 0;
@@ -110,8 +119,8 @@ int tree_descendants(const char *proc_dir, pid_t root, pid_t **ret, size_t *ret_
 
 int tree_signal(int sig, bool is_pid1)
 {
-    cleanup_free pid_t *pids = NULL;
-    size_t n;
+    pid_t *pids = NULL;
+    size_t n = 0;
     int r, count = 0;
 
     if (is_pid1)
@@ -121,5 +130,6 @@ int tree_signal(int sig, bool is_pid1)
         return r;
     for (size_t i = 0; i < n; i++)
         count += kill(pids[i], sig) == 0;
+    free(pids);
     return count;
 }

@@ -6,15 +6,15 @@
  */
 #include "users.h"
 
+#include "fdio.h"
+#include "log.h"
+#include "macro.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "fdio.h"
-#include "log.h"
-#include "macro.h"
 
 int users_parse_id(const char *s, unsigned *ret)
 {
@@ -104,7 +104,7 @@ static int pw_match(char **f, size_t n, void *data)
 }
 
 struct gr_query {
-    const char *name; /* group name to find, or */
+    const char *name;   /* group name to find, or */
     const char *member; /* collect groups listing this member */
     gid_t found;
     struct users_ids *ids;
@@ -201,7 +201,7 @@ static int resolve_user(const char *etc, const char *user, struct users_ids *ids
 int users_resolve(const char *etc, const char *user, const char *group, struct users_ids *ret)
 {
     struct users_ids ids = {0};
-    cleanup_free char *u = NULL;
+    char u[USERS_SPEC_MAX];
     const char *g = group;
     char *colon;
     int r;
@@ -210,9 +210,11 @@ int users_resolve(const char *etc, const char *user, const char *group, struct u
         ids.uid = getuid();
         ids.gid = getgid();
     } else {
-        u = strdup(user);
-        if (!u)
-            return -ENOMEM;
+        if (strlen(user) >= sizeof(u)) {
+            log_error("user \"%.32s...\" is too long; use a name or uid[:gid]", user);
+            return -EINVAL;
+        }
+        memcpy(u, user, strlen(user) + 1);
         colon = strchr(u, ':');
         if (colon) {
             *colon = '\0';

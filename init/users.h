@@ -13,6 +13,7 @@
 
 #define USERS_FILE_MAX   (16u << 20)
 #define USERS_GROUPS_MAX 65536
+#define USERS_SPEC_MAX   512 /* "name:group" */
 
 struct users_ids {
     uid_t uid;

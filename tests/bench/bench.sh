@@ -1,31 +1,30 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# bench.sh WRAPP_BINARY [ROUNDS]: compares wrapp with its peers (tini-static,
-# catatonit, dumb-init) in one run, interleaving the inits within every
-# metric and pinning everything to one CPU (taskset -c $BENCH_CPU, default 1;
-# no pinning if taskset fails).  Metrics, all "lower is better":
-#   overhead_us  start-up cost of "INIT -- /bin/true" over plain /bin/true
-#   rss_kb       VmRSS of the init while its child sleeps
-#   lat_us       SIGUSR1 forwarding latency, kill(init) -> child's handler
-#   reap_cpu_ms  PID-1 CPU time to reap $BENCH_ORPHANS orphans (pid namespace)
-#   size_bytes   binary size (and wrapp's size once stripped)
-# Ratios against the best peer are printed, never asserted: exit 0 whenever
-# the measurements completed.  Missing peers are reported and skipped.
-#
+# bench.sh WRAPP_BINARY [ROUNDS]: compares wrapp with tini-static, catatonit
+# and dumb-init in one run, interleaving the inits within every metric and
+# pinning to one CPU.  Metrics (lower is better): start-up overhead over a
+# plain /bin/true, VmRSS of the init, SIGUSR1 forwarding latency, PID-1 CPU
+# time to reap orphans, binary size.  Prints each metric with its ratio to
+# the best peer plus a target summary; ratios are never asserted (exit 0
+# once measured).  Missing peers are reported and skipped.
+
+set -euo pipefail
+
 # Knobs (environment): BENCH_BUILD (build dir, default build/bench relative
 # to the repo root), BENCH_QUICK=1 (smoke run, well under a minute),
-# BENCH_CPU, BENCH_LAT_N, BENCH_LAT_REPEATS, BENCH_RSS_SAMPLES,
-# BENCH_ORPHANS, BENCH_REAP_REPEATS, CC, and TINI / CATATONIT / DUMB_INIT to
-# point at other peer binaries.
+# BENCH_CPU (CPU to pin to with taskset, default 1; no pinning if taskset
+# fails), BENCH_LAT_N, BENCH_LAT_REPEATS, BENCH_RSS_SAMPLES, BENCH_ORPHANS,
+# BENCH_REAP_REPEATS, CC, and TINI / CATATONIT / DUMB_INIT to point at other
+# peer binaries.
 #
 # Flags: none are passed to the inits besides "--".  For the runs where the
 # init is not PID 1 (overhead, RSS, latency) TINI_SUBREAPER= is exported so
 # that tini (and wrapp, which reads the same variable) register as child
 # subreaper instead of printing the "not running as PID 1" warning on every
-# start.  The reaping runs, where the init is PID 1, unset it again.
-
-set -euo pipefail
+# start.  The reaping runs, where the init is PID 1 of a new pid namespace,
+# unset it again.  dumb-init keeps its default (child in a new session,
+# signals forwarded to its process group), which is fine for these metrics.
 
 usage() {
     echo "usage: $0 WRAPP_BINARY [ROUNDS]" >&2
@@ -214,7 +213,7 @@ measure_lat() {
     declare -A meds=()
     log "lat: $lat_repeats interleaved repeats of $lat_n signals (+1 warm-up)"
     # Repeat 0 is a warm-up whose results are logged but not used: the first
-    # runs after the RSS phase are consistently ~20% slower.
+    # round was consistently ~20% slower than the rest in our runs.
     for ((r = 0; r <= lat_repeats; r++)); do
         for name in env $(rotated "$r"); do
             bin=${bin_of[$name]:-/usr/bin/env}

@@ -3,14 +3,14 @@
  * Unit test runner: one Check suite per module, every test forked, with
  * CK_DEFAULT_TIMEOUT. Exit status 0 only if every test passed.
  */
+#include "unit.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include "unit.h"
 
 static int saved_stderr = -1;
 static int capture_fd = -1;

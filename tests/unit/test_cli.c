@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* cli: both command-line forms, tini's flags and variables, precedence. */
+#include "cli.h"
+#include "log.h"
+#include "unit.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "cli.h"
-#include "log.h"
-#include "unit.h"
 
 /* cli_parse wants mutable vectors (getopt may permute); copy the literals. */
 static int parse(struct config *c, const char *const *argv, const char *const *envp)
@@ -37,8 +37,8 @@ static int parse(struct config *c, const char *const *argv, const char *const *e
 START_TEST(cli_tini_form_with_flags)
 {
     struct config c;
-    const char *argv[] = {"tini", "-g", "-s", "-p", "SIGKILL", "-e", "143", "-e", "1", "-w",
-                    "-t", "3", "--", "prog", "-x", "", NULL};
+    const char *argv[] = {"tini", "-g", "-s", "-p", "SIGKILL", "-e", "143", "-e", "1",
+                          "-w",   "-t", "3",  "--", "prog",    "-x", "",    NULL};
     const char *envp[] = {NULL};
 
     ck_assert_int_eq(parse(&c, argv, envp), CLI_RUN);
@@ -76,8 +76,9 @@ START_TEST(cli_go_form_and_precedence)
     const char *argv_t[] = {"wrapp", "-t", "7", path, NULL};
     const char *envp[] = {"WRAPP_GRACE=5", NULL};
 
-    unit_write_file(dir, "w.json", "{\"app\":{\"executable\":\"/bin/x\",\"args\":[\"1\"]},"
-                                   "\"init\":{\"grace_seconds\":2}}");
+    unit_write_file(dir, "w.json",
+                    "{\"app\":{\"executable\":\"/bin/x\",\"args\":[\"1\"]},"
+                    "\"init\":{\"grace_seconds\":2}}");
     snprintf(path, sizeof(path), "%s/w.json", dir);
     ck_assert_int_eq(parse(&c, argv, (const char *[]){NULL}), CLI_RUN);
     ck_assert_str_eq(c.app.executable, "/bin/x");
@@ -91,9 +92,9 @@ START_TEST(cli_go_form_and_precedence)
     ck_assert_uint_eq(c.init.grace_ms, 7000);
     config_fini(&c);
     snprintf(cfgenv, sizeof(cfgenv), "WRAPP_CONFIG=%s", path);
-    ck_assert_int_eq(parse(&c, (const char *[]){"wrapp", "--", "/bin/y", NULL},
-                           (const char *[]){cfgenv, NULL}),
-                     CLI_RUN);
+    ck_assert_int_eq(
+        parse(&c, (const char *[]){"wrapp", "--", "/bin/y", NULL}, (const char *[]){cfgenv, NULL}),
+        CLI_RUN);
     ck_assert_str_eq(c.app.executable, "/bin/y"); /* CMD overrides app.executable */
     ck_assert_uint_eq(c.app.n_args, 0);
     config_fini(&c);
@@ -119,8 +120,9 @@ START_TEST(cli_wrapp_environment)
     struct config c;
     const char *argv[] = {"wrapp", "x", NULL};
     const char *envp[] = {"WRAPP_KILL_PROCESS_GROUP=yes", "WRAPP_WARN_ON_REAP=0",
-                    "WRAPP_REMAP_EXIT=143, 2", "WRAPP_USER=1000:1000", "WRAPP_PDEATHSIG=TERM",
-                    "WRAPP_REDIS_PORT=6390", "WRAPP_LOG_LEVEL=info", NULL};
+                          "WRAPP_REMAP_EXIT=143, 2",      "WRAPP_USER=1000:1000",
+                          "WRAPP_PDEATHSIG=TERM",         "WRAPP_REDIS_PORT=6390",
+                          "WRAPP_LOG_LEVEL=info",         NULL};
 
     ck_assert_int_eq(parse(&c, argv, envp), CLI_RUN);
     ck_assert(c.init.kill_process_group);
@@ -178,7 +180,8 @@ START_TEST(cli_config_without_executable)
     unit_write_file(dir, "e.json", "{\"app\":{}}");
     snprintf(path, sizeof(path), "%s/e.json", dir);
     unit_stderr_begin();
-    ck_assert_int_eq(parse(&c, (const char *[]){"wrapp", path, NULL}, (const char *[]){NULL}), -EINVAL);
+    ck_assert_int_eq(parse(&c, (const char *[]){"wrapp", path, NULL}, (const char *[]){NULL}),
+                     -EINVAL);
     err = unit_stderr_end();
     ck_assert_ptr_nonnull(strstr(err, "app.executable: missing"));
     config_fini(&c);
@@ -189,12 +192,14 @@ START_TEST(cli_verbosity_flags)
 {
     struct config c;
 
-    ck_assert_int_eq(parse(&c, (const char *[]){"wrapp", "-v", "-v", "x", NULL}, (const char *[]){NULL}),
-                     CLI_RUN);
+    ck_assert_int_eq(
+        parse(&c, (const char *[]){"wrapp", "-v", "-v", "x", NULL}, (const char *[]){NULL}),
+        CLI_RUN);
     ck_assert_int_eq(c.init.log_level, LOG_LEVEL_DEBUG);
     ck_assert_int_eq(log_get_level(), LOG_LEVEL_DEBUG);
     config_fini(&c);
-    ck_assert_int_eq(parse(&c, (const char *[]){"wrapp", "-q", "x", NULL}, (const char *[]){NULL}), CLI_RUN);
+    ck_assert_int_eq(parse(&c, (const char *[]){"wrapp", "-q", "x", NULL}, (const char *[]){NULL}),
+                     CLI_RUN);
     ck_assert_int_eq(c.init.log_level, LOG_LEVEL_INFO);
     config_fini(&c);
 }

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* config: the Go schema's semantics, types and the error messages. */
-#include <errno.h>
-#include <string.h>
-
 #include "config.h"
 #include "unit.h"
+
+#include <errno.h>
+#include <string.h>
 
 static int parse(struct config *c, const char *json)
 {
@@ -15,9 +15,10 @@ static int parse(struct config *c, const char *json)
 START_TEST(config_reads_the_go_schema)
 {
     struct config c;
-    const char *j = "{\"redis\":{\"host\":\"r\",\"port\":6380,\"secrets_dir\":\"/s/wrapp\"},"
-                    "\"app\":{\"executable\":\"/bin/app\",\"args\":[\"a\",\"\"],\"user\":\"archer\","
-                    "\"stream_name\":\"svc\"},\"debug\":{\"enabled\":true,\"port\":2400}}";
+    const char *j =
+        "{\"redis\":{\"host\":\"r\",\"port\":6380,\"secrets_dir\":\"/s/wrapp\"},"
+        "\"app\":{\"executable\":\"/bin/app\",\"args\":[\"a\",\"\"],\"user\":\"archer\","
+        "\"stream_name\":\"svc\"},\"debug\":{\"enabled\":true,\"port\":2400}}";
 
     ck_assert_int_eq(parse(&c, j), 0);
     ck_assert_str_eq(c.redis.host, "r");
@@ -107,7 +108,8 @@ static const struct bad_case bad_cases[] = {
     {"{\"debug\":{\"enabled\":\"yes\"}}", "debug.enabled: expected true or false, found a string"},
     {"{\"app\":[]}", "config t.json: app: expected an object, found an array"},
     {"[1,2]", "config t.json: top level: expected an object, found an array"},
-    {"{\"app\":{\"executable\":\"x\",}}", "config t.json: invalid JSON at line 1, column 27 (near \"}\")"},
+    {"{\"app\":{\"executable\":\"x\",}}",
+     "config t.json: invalid JSON at line 1, column 27 (near \"}\")"},
     {"{\n\"app\": {\n  \"user\": tru\n}}", "invalid JSON at line 3, column 11"},
     {"", "config t.json: invalid JSON at line 1, column 1"},
     {"{\"init\":{\"pdeathsig\":\"SIGNOPE\"}}", "init.pdeathsig: expected a signal name"},
@@ -127,8 +129,7 @@ START_TEST(config_type_errors_name_file_key_expected_and_found)
     r = parse(&c, t->json);
     err = unit_stderr_end();
     ck_assert_int_eq(r, -EINVAL);
-    ck_assert_msg(strstr(err, t->message), "for %s\n got: %s\nwant: %s", t->json, err,
-                  t->message);
+    ck_assert_msg(strstr(err, t->message), "for %s\n got: %s\nwant: %s", t->json, err, t->message);
     ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "one line: %s", err);
     config_fini(&c);
 }

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* signame, tree, loop and log: the small modules, with real kernel objects. */
+#include "log.h"
+#include "loop.h"
+#include "signame.h"
+#include "tree.h"
+#include "unit.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,12 +15,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "log.h"
-#include "loop.h"
-#include "signame.h"
-#include "tree.h"
-#include "unit.h"
 
 START_TEST(signame_parses_names_numbers_and_rt)
 {

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* spawn: environment building, PATH lookup, and a real fork/exec. */
+#include "spawn.h"
+#include "unit.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,9 +13,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include "spawn.h"
-#include "unit.h"
 
 /* A NULL-terminated vector of copies of the arguments (NULL ends them). */
 static char **strv(const char *first, ...)

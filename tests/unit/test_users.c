@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* users: passwd/group parsing without NSS. */
+#include "unit.h"
+#include "users.h"
+
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "unit.h"
-#include "users.h"
 
 static const char *etc(void)
 {
@@ -15,8 +15,9 @@ static const char *etc(void)
                     "# comment\nroot:x:0:0:root:/root:/bin/bash\nbroken line\n"
                     "archer:x:1000:1000:A,,,:/home/archer:/bin/sh\nnohome:x:1001:1001:::\n"
                     "bad:x:notanumber:1:::\n");
-    unit_write_file(dir, "group", "root:x:0:\narcher:x:1000:\nvideo:x:44:other,archer\n"
-                                  "audio:x:29:other\nwheel:x:10:archer\nnohome:x:1001:\n");
+    unit_write_file(dir, "group",
+                    "root:x:0:\narcher:x:1000:\nvideo:x:44:other,archer\n"
+                    "audio:x:29:other\nwheel:x:10:archer\nnohome:x:1001:\n");
     return dir;
 }
 
