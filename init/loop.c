@@ -20,6 +20,8 @@ struct loop {
     int epfd;
     bool is_quit;
     int code;
+    unsigned n_sources;
+    struct loop_source *blocker; /* a registered can_block source, if any */
 };
 
 int loop_new(struct loop **ret)
@@ -51,12 +53,22 @@ int loop_add(struct loop *l, struct loop_source *src, uint32_t events)
 {
     struct epoll_event ev = {.events = events, .data.ptr = src};
 
-    return epoll_ctl(l->epfd, EPOLL_CTL_ADD, src->fd, &ev) < 0 ? neg_errno() : 0;
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, src->fd, &ev) < 0)
+        return neg_errno();
+    l->n_sources++;
+    if (src->can_block)
+        l->blocker = src;
+    return 0;
 }
 
 int loop_del(struct loop *l, struct loop_source *src)
 {
-    return epoll_ctl(l->epfd, EPOLL_CTL_DEL, src->fd, NULL) < 0 ? neg_errno() : 0;
+    if (epoll_ctl(l->epfd, EPOLL_CTL_DEL, src->fd, NULL) < 0)
+        return neg_errno();
+    l->n_sources--;
+    if (l->blocker == src)
+        l->blocker = NULL;
+    return 0;
 }
 
 void loop_quit(struct loop *l, int code)
@@ -70,7 +82,14 @@ int loop_run(struct loop *l)
     struct epoll_event ev[LOOP_BATCH];
 
     while (!l->is_quit) {
-        int n = epoll_wait(l->epfd, ev, LOOP_BATCH, -1);
+        int n;
+        if (l->n_sources == 1 && l->blocker) {
+            int r = l->blocker->fn(l->blocker, EPOLLIN);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        n = epoll_wait(l->epfd, ev, LOOP_BATCH, -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -88,19 +107,22 @@ int loop_run(struct loop *l)
 
 int loop_timer_init(struct loop *l, struct loop_timer *t, loop_handler_fn fn, void *data)
 {
-    int r;
-
-    t->is_armed = false;
-    t->src.fn = fn;
-    t->src.data = data;
+    *t = (struct loop_timer){.src = {.fn = fn, .data = data}, .loop = l};
     t->src.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    if (t->src.fd < 0)
-        return neg_errno();
-    r = loop_add(l, &t->src, EPOLLIN);
-    if (r < 0) {
-        close(t->src.fd);
-        t->src.fd = -1;
-    }
+    return t->src.fd < 0 ? neg_errno() : 0;
+}
+
+/* A timer is in the epoll set only while armed. */
+static int timer_watch(struct loop_timer *t, bool on)
+{
+    int r = 0;
+
+    if (on && !t->is_armed)
+        r = loop_add(t->loop, &t->src, EPOLLIN);
+    else if (!on && t->is_armed)
+        r = loop_del(t->loop, &t->src);
+    if (r == 0)
+        t->is_armed = on;
     return r;
 }
 
@@ -113,30 +135,30 @@ int loop_timer_arm(struct loop_timer *t, unsigned ms)
         its.it_value.tv_nsec = 1; /* zero would disarm */
     if (timerfd_settime(t->src.fd, 0, &its, NULL) < 0)
         return neg_errno();
-    t->is_armed = true;
-    return 0;
+    return timer_watch(t, true);
 }
 
 int loop_timer_disarm(struct loop_timer *t)
 {
     struct itimerspec its = {0};
 
-    t->is_armed = false;
-    return timerfd_settime(t->src.fd, 0, &its, NULL) < 0 ? neg_errno() : 0;
+    if (timerfd_settime(t->src.fd, 0, &its, NULL) < 0)
+        return neg_errno();
+    return timer_watch(t, false);
 }
 
 void loop_timer_ack(struct loop_timer *t)
 {
     uint64_t n;
 
-    t->is_armed = false;
     (void)!read(t->src.fd, &n, sizeof(n));
+    timer_watch(t, false);
 }
 
-void loop_timer_fini(struct loop *l, struct loop_timer *t)
+void loop_timer_fini(struct loop_timer *t)
 {
     if (t->src.fd >= 0) {
-        loop_del(l, &t->src);
+        timer_watch(t, false);
         close(t->src.fd);
     }
     t->src.fd = -1;

@@ -73,6 +73,11 @@ static void forward(struct run *run, int sig)
         tree_signal(sig, run->is_pid1);
         return;
     }
+    /* In its own session the app's process group is orphaned, and the
+     * kernel discards SIGTSTP sent to it; do what its default action would
+     * have done: stop it. An app that handles SIGTSTP gets SIGTSTP. */
+    if (sig == SIGTSTP && run->is_own_session && !app_handles(run->child, SIGTSTP))
+        sig = SIGSTOP;
     if (kill(run->target, sig) < 0 && errno != ESRCH)
         log_warn_errno(neg_errno(), "cannot forward %s to the app (pid %d)",
                        signame_name(sig, name), (int)run->child);
@@ -199,7 +204,8 @@ static int setup(struct run *run, const struct config *cfg, struct sigs *sigs)
     r = loop_new(&run->loop);
     if (r < 0)
         return r;
-    run->sig_src = (struct loop_source){.fd = sigs->fd, .fn = on_signalfd, .data = run};
+    run->sig_src =
+        (struct loop_source){.fd = sigs->fd, .fn = on_signalfd, .data = run, .can_block = true};
     r = loop_add(run->loop, &run->sig_src, EPOLLIN);
     if (r < 0)
         return r;
@@ -218,6 +224,7 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
         run->exit_code = SPAWN_EXIT_CANNOT;
     } else {
         run->reap.main_pid = run->child;
+        run->is_own_session = !plan->take_tty;
         run->target = cfg->init.kill_process_group ? -run->child : run->child;
         sigs_set_forward_target(run->target);
         log_info("app \"%s\" started as pid %d", plan->argv[0], (int)run->child);
@@ -228,7 +235,7 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
         if (r < 0)
             run->exit_code = run->exit_code ? run->exit_code : 1;
     }
-    loop_timer_fini(run->loop, &run->grace);
+    loop_timer_fini(&run->grace);
     run->loop = loop_free(run->loop);
     if (run->exit_code >= 0 && run->exit_code < 256 &&
         config_remap_exit_has(&cfg->init, (unsigned)run->exit_code))

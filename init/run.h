@@ -34,6 +34,7 @@ struct run {
     bool is_pid1;
     pid_t self;
     bool is_tree_killed; /* SIGKILL already sent to the tree */
+    bool is_own_session; /* the app runs in a session of its own */
     pid_t child;
     pid_t target; /* child, or -pgid with kill_process_group */
     int exit_code;

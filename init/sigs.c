@@ -114,8 +114,9 @@ int sigs_setup(struct sigs *s)
     r = install();
     if (r < 0)
         return r;
-    s->fd =
-        (int)syscall(SYS_signalfd4, -1, &s->blocked, sizeof(uint64_t), SFD_CLOEXEC | SFD_NONBLOCK);
+    /* Blocking: read only when epoll says it is readable, or, as the loop's
+     * only source, to wait for the next signal (see loop.h). */
+    s->fd = (int)syscall(SYS_signalfd4, -1, &s->blocked, sizeof(uint64_t), SFD_CLOEXEC);
     return s->fd < 0 ? neg_errno() : 0;
 }
 

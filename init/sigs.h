@@ -17,7 +17,7 @@ struct sigs {
     uint64_t orig_mask;    /* kernel mask wrapp was started with */
     uint64_t orig_ignored; /* signals that were SIG_IGN at start */
     uint64_t blocked;      /* what wrapp blocks and reads from the signalfd */
-    int fd;                /* the signalfd, CLOEXEC|NONBLOCK */
+    int fd;                /* the signalfd, CLOEXEC, blocking */
 };
 
 #define SIGS_BIT(sig) (1ULL << ((sig)-1))
@@ -46,9 +46,9 @@ struct sigs_event {
     int code;  /* si_code: SI_USER, SI_KERNEL... */
 };
 
-/* Read up to SIGS_BATCH pending signals in one read(2). Returns how many
- * (0 when none is pending) or -errno. Signals left pending keep the fd
- * readable, so a level-triggered loop comes back for them. */
+/* Read up to SIGS_BATCH pending signals in one read(2), waiting for one if
+ * none is pending. Returns how many, or -errno. Signals left pending keep
+ * the fd readable, so a level-triggered loop comes back for them. */
 int sigs_read(const struct sigs *s, struct sigs_event *ret, size_t max);
 
 /* Is sig one wrapp passes on to the app (every catchable signal except

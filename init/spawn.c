@@ -313,10 +313,17 @@ static void child_fail(int fd, int stage, int err)
 
 static void child_run(const struct spawn_plan *p, const struct sigs *s, int fd)
 {
-    setpgid(0, 0);
-    /* SIGTTOU is ignored here (inherited from wrapp), so this cannot stop us. */
-    if (p->take_tty)
+    /* With a terminal wrapp is the foreground of: a process group of its own
+     * in wrapp's session, handed the terminal (SIGTTOU is ignored here, so
+     * this cannot stop us). Without one: a session of its own, so the app's
+     * processes never share wrapp's session (orphaned-group checks on every
+     * exit in the tree then stay off wrapp's path). */
+    if (p->take_tty) {
+        setpgid(0, 0);
         tcsetpgrp(STDIN_FILENO, getpid());
+    } else {
+        setsid();
+    }
     if (!p->path)
         child_fail(fd, STAGE_LOOKUP, -p->lookup_err);
     if (p->switch_ids) {
@@ -389,8 +396,10 @@ int spawn_start(const struct spawn_plan *p, const struct sigs *s, pid_t *ret_pid
         child_run(p, s, pfd[1]);
     }
     close(pfd[1]);
-    /* Also here, so a signal forwarded to the group at once finds it. */
-    setpgid(pid, pid);
+    /* Also here, so a signal forwarded to the group at once finds it (fails
+     * harmlessly once the child made its own session). */
+    if (p->take_tty)
+        setpgid(pid, pid);
     /* EOF means exec succeeded (the CLOEXEC write end closed). */
     n = fdio_read_all(pfd[0], &e, sizeof(e));
     close(pfd[0]);

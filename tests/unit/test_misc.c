@@ -122,7 +122,7 @@ START_TEST(loop_dispatches_fds_and_fires_timers)
     ck_assert_int_ge(ms, 50);
     ck_assert_int_lt(ms, 2000);
     ck_assert(!timer.is_armed);
-    loop_timer_fini(l, &timer);
+    loop_timer_fini(&timer);
     loop_free(l);
 }
 END_TEST
