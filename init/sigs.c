@@ -78,19 +78,31 @@ static int save_ignored(struct sigs *s)
     return 0;
 }
 
-static int install(void)
+static int set_disposition(struct sigs *s, int sig, const struct sigaction *sa)
+{
+    if (sigaction(sig, sa, NULL) < 0)
+        return neg_errno();
+    s->changed |= SIGS_BIT(sig);
+    return 0;
+}
+
+static int install(struct sigs *s)
 {
     struct sigaction sa = {.sa_sigaction = fatal_handler, .sa_flags = SA_SIGINFO};
+    int r = 0;
 
     sigfillset(&sa.sa_mask);
-    for (size_t i = 0; i < ARRAY_SIZE(fault_signals); i++)
-        if (sigaction(fault_signals[i], &sa, NULL) < 0)
-            return neg_errno();
+    for (size_t i = 0; i < ARRAY_SIZE(fault_signals) && r == 0; i++)
+        r = set_disposition(s, fault_signals[i], &sa);
     sa = (struct sigaction){.sa_handler = SIG_IGN};
-    for (size_t i = 0; i < ARRAY_SIZE(ignored_signals); i++)
-        if (sigaction(ignored_signals[i], &sa, NULL) < 0)
-            return neg_errno();
-    return 0;
+    for (size_t i = 0; i < ARRAY_SIZE(ignored_signals) && r == 0; i++)
+        r = set_disposition(s, ignored_signals[i], &sa);
+    /* An ignored SIGCHLD would make the kernel reap for us and hide the
+     * app's status: wrapp needs the default, the app gets SIG_IGN back. */
+    sa = (struct sigaction){.sa_handler = SIG_DFL};
+    if (r == 0 && (s->orig_ignored & SIGS_BIT(SIGCHLD)))
+        r = set_disposition(s, SIGCHLD, &sa);
+    return r;
 }
 
 int sigs_setup(struct sigs *s)
@@ -108,10 +120,13 @@ int sigs_setup(struct sigs *s)
         s->blocked &= ~SIGS_BIT(fault_signals[i]);
     for (size_t i = 0; i < ARRAY_SIZE(ignored_signals); i++)
         s->blocked &= ~SIGS_BIT(ignored_signals[i]);
+    /* Signals wrapp was started with ignored (nohup's SIGHUP...) stay
+     * ignored, for wrapp and, inherited, for the app: never forwarded. */
+    s->blocked &= ~(s->orig_ignored & ~SIGS_BIT(SIGCHLD));
     r = raw_sigprocmask(SIG_SETMASK, &s->blocked, &s->orig_mask);
     if (r < 0)
         return r;
-    r = install();
+    r = install(s);
     if (r < 0)
         return r;
     /* Blocking: read only when epoll says it is readable, or, as the loop's
@@ -131,14 +146,9 @@ void sigs_child_restore(const struct sigs *s)
 {
     struct sigaction dfl = {.sa_handler = SIG_DFL}, ign = {.sa_handler = SIG_IGN};
 
-    for (size_t i = 0; i < ARRAY_SIZE(fault_signals); i++) {
-        int sig = fault_signals[i];
-        sigaction(sig, (s->orig_ignored & SIGS_BIT(sig)) ? &ign : &dfl, NULL);
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(ignored_signals); i++) {
-        int sig = ignored_signals[i];
-        sigaction(sig, (s->orig_ignored & SIGS_BIT(sig)) ? &ign : &dfl, NULL);
-    }
+    for (int sig = 1; sig < 32; sig++)
+        if (s->changed & SIGS_BIT(sig))
+            sigaction(sig, (s->orig_ignored & SIGS_BIT(sig)) ? &ign : &dfl, NULL);
     raw_sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);
 }
 

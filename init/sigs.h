@@ -16,6 +16,7 @@
 struct sigs {
     uint64_t orig_mask;    /* kernel mask wrapp was started with */
     uint64_t orig_ignored; /* signals that were SIG_IGN at start */
+    uint64_t changed;      /* dispositions wrapp changed (restored in the child) */
     uint64_t blocked;      /* what wrapp blocks and reads from the signalfd */
     int fd;                /* the signalfd, CLOEXEC, blocking */
 };

@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,18 +303,29 @@ static int switch_ids(const struct spawn_plan *p)
     return -1;
 }
 
-static void child_fail(int fd, int stage, int err)
-{
-    struct child_err e = {stage, err};
+/* What the child shares with the parent (CLONE_VM): its inputs, and the
+ * error it leaves behind when it cannot exec. */
+struct child_ctx {
+    const struct spawn_plan *plan;
+    const struct sigs *sigs;
+    struct child_err err; /* stage < 0: none */
+};
 
-    fdio_write_all(fd, &e, sizeof(e));
-    _exit(stage == STAGE_LOOKUP && err == ENOENT ? SPAWN_EXIT_NOTFOUND
-          : stage == STAGE_EXEC && err == ENOENT ? SPAWN_EXIT_NOTFOUND
-                                                 : SPAWN_EXIT_CANNOT);
+static void child_fail(struct child_ctx *ctx, int stage, int err)
+{
+    ctx->err = (struct child_err){stage, err};
+    _exit(err == ENOENT && (stage == STAGE_LOOKUP || stage == STAGE_EXEC) ? SPAWN_EXIT_NOTFOUND
+                                                                          : SPAWN_EXIT_CANNOT);
 }
 
-static void child_run(const struct spawn_plan *p, const struct sigs *s, int fd)
+/* Runs on its own stack in wrapp's memory until execve (vfork semantics):
+ * it writes nothing of the parent's but ctx->err, and calls only
+ * async-signal-safe functions and raw syscalls. */
+static int child_run(void *arg)
 {
+    struct child_ctx *ctx = arg;
+    const struct spawn_plan *p = ctx->plan;
+
     /* With a terminal wrapp is the foreground of: a process group of its own
      * in wrapp's session, handed the terminal (SIGTTOU is ignored here, so
      * this cannot stop us). Without one: a session of its own, so the app's
@@ -325,19 +338,20 @@ static void child_run(const struct spawn_plan *p, const struct sigs *s, int fd)
         setsid();
     }
     if (!p->path)
-        child_fail(fd, STAGE_LOOKUP, -p->lookup_err);
+        child_fail(ctx, STAGE_LOOKUP, -p->lookup_err);
     if (p->switch_ids) {
         int stage = switch_ids(p);
         if (stage >= 0)
-            child_fail(fd, stage, errno);
+            child_fail(ctx, stage, errno);
     }
     if (p->workdir && chdir(p->workdir) < 0)
-        child_fail(fd, STAGE_CHDIR, errno);
-    sigs_child_restore(s);
+        child_fail(ctx, STAGE_CHDIR, errno);
+    sigs_child_restore(ctx->sigs);
     execve(p->path, p->argv, p->envp);
     if (errno == ENOEXEC)
         execve("/bin/sh", p->sh_argv, p->envp);
-    child_fail(fd, STAGE_EXEC, errno);
+    child_fail(ctx, STAGE_EXEC, errno);
+    return 0;
 }
 
 static void report(const struct spawn_plan *p, const struct child_err *e)
@@ -377,34 +391,16 @@ static void report(const struct spawn_plan *p, const struct child_err *e)
 
 int spawn_start(const struct spawn_plan *p, const struct sigs *s, pid_t *ret_pid)
 {
-    int pfd[2];
-    struct child_err e;
-    ssize_t n;
-    pid_t pid;
+    /* The child's stack until execve: vfork-style, no copy of wrapp's
+     * memory, the parent resumes once the child has exec'd or exited. */
+    static char stack[SPAWN_STACK_SIZE] __attribute__((aligned(64)));
+    struct child_ctx ctx = {.plan = p, .sigs = s, .err = {.stage = -1}};
+    pid_t pid = clone(child_run, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
 
-    if (pipe2(pfd, O_CLOEXEC) < 0)
-        return log_error_errno(neg_errno(), "cannot start the app: pipe");
-    pid = fork();
-    if (pid < 0) {
-        int r = neg_errno();
-        close(pfd[0]);
-        close(pfd[1]);
-        return log_error_errno(r, "cannot start the app \"%s\": fork", p->argv[0]);
-    }
-    if (pid == 0) {
-        close(pfd[0]);
-        child_run(p, s, pfd[1]);
-    }
-    close(pfd[1]);
-    /* Also here, so a signal forwarded to the group at once finds it (fails
-     * harmlessly once the child made its own session). */
-    if (p->take_tty)
-        setpgid(pid, pid);
-    /* EOF means exec succeeded (the CLOEXEC write end closed). */
-    n = fdio_read_all(pfd[0], &e, sizeof(e));
-    close(pfd[0]);
-    if (n == (ssize_t)sizeof(e))
-        report(p, &e);
+    if (pid < 0)
+        return log_error_errno(neg_errno(), "cannot start the app \"%s\": clone", p->argv[0]);
+    if (ctx.err.stage >= 0)
+        report(p, &ctx.err);
     *ret_pid = pid;
     return 0;
 }

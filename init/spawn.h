@@ -2,9 +2,10 @@
 /*
  * Starting the application. spawn_plan_build() does everything that can
  * allocate or fail politely before fork: PATH lookup, argv, envp, user and
- * groups, cwd, whether to take the terminal. spawn_start() forks; the child
- * only calls async-signal-safe functions, reports a failed set-up or exec
- * through a CLOEXEC pipe and exits 127 (not found) or 126 (cannot run).
+ * groups, cwd, whether to take the terminal. spawn_start() clones with
+ * vfork semantics (no copy of wrapp's memory); the child only calls
+ * async-signal-safe functions, leaves a failed set-up or exec in shared
+ * memory and exits 127 (not found) or 126 (cannot run).
  * Main thread only.
  */
 #pragma once
@@ -19,6 +20,7 @@
 #define SPAWN_DEFAULT_PATH  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define SPAWN_EXIT_NOTFOUND 127
 #define SPAWN_EXIT_CANNOT   126
+#define SPAWN_STACK_SIZE    32768 /* the child's stack before execve */
 
 struct spawn_plan {
     char *path;      /* resolved executable, NULL if the lookup failed */
@@ -45,7 +47,7 @@ int spawn_plan_build(const struct config *c, const char *etc, struct spawn_plan 
 void spawn_plan_fini(struct spawn_plan *p);
 
 /* Fork and exec. On success *ret_pid is the child (even when its exec
- * failed: it then exits 126/127 after wrapp logged why). -errno if fork
+ * failed: it then exits 126/127 after wrapp logged why). -errno if clone
  * itself failed. */
 int spawn_start(const struct spawn_plan *p, const struct sigs *s, pid_t *ret_pid);
 

@@ -159,3 +159,32 @@ def test_wrapp_adds_no_blocked_or_ignored_signal(run_wrapp, testapp):
     assert r.stdout == direct.stdout.decode()
     fields = dict(l.split(":\t") for l in r.stdout.splitlines())
     assert int(fields["SigBlk"], 16) == 0
+
+
+def test_signal_ignored_at_start_stays_ignored_and_is_not_forwarded(testapp, record):
+    # nohup-style: wrapp started with SIGHUP ignored. The app inherits the
+    # ignore, and a HUP to wrapp neither reaches it nor starts a shutdown.
+    p = subprocess.Popen(UNSHARE + [os.environ["WRAPP"], "-t", "0.3", "--", testapp, "sigrecord",
+                                    record.path],
+                         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    try:
+        record.ready()
+        host = int(open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()[0])
+        os.kill(host, signal.SIGHUP)
+        time.sleep(0.8)
+        assert p.poll() is None, "HUP ignored at start must not stop the app"
+        os.kill(host, signal.SIGUSR1)
+        assert record.wait_signal(signal.SIGUSR1)
+        assert signal.SIGHUP not in [s for s, _ in record.signals()]
+        os.kill(host, signal.SIGTERM)
+        assert p.wait(10) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
+def test_sigchld_ignored_at_start_still_reports_the_exit_code(testapp):
+    r = subprocess.run(UNSHARE + [os.environ["WRAPP"], "--", testapp, "exit", "7"],
+                       preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN),
+                       timeout=10)
+    assert r.returncode == 7
