@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 
+#include "ascii.h"
 #include "fdio.h"
 #include "log.h"
 #include "macro.h"
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,7 +85,7 @@ bool cli_is_config_file(const char *path)
     char c = 0;
     FILE *f;
 
-    if (len > 5 && strcasecmp(path + len - 5, ".json") == 0)
+    if (len > 5 && ascii_case_eq(path + len - 5, ".json"))
         return true;
     if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 0111))
         return false;
@@ -115,8 +115,8 @@ static int env_bool(char **envp, const char *name, bool *field)
 
     if (!v)
         return 0;
-    *field = !(strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 || strcasecmp(v, "no") == 0 ||
-               strcasecmp(v, "off") == 0);
+    *field = !(strcmp(v, "0") == 0 || ascii_case_eq(v, "false") || ascii_case_eq(v, "no") ||
+               ascii_case_eq(v, "off"));
     return 1;
 }
 

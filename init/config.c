@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include "ascii.h"
 #include "cJSON.h"
 #include "fdio.h"
 #include "log.h"
@@ -20,7 +21,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 enum field_type { F_STR, F_INT, F_BOOL, F_ARGS, F_ENV, F_SECONDS, F_SIGNAL, F_CODES, F_LEVEL };
@@ -391,7 +391,7 @@ static int parse_section(const char *name, const struct section *s, const cJSON 
     {
         for (size_t i = 0; i < s->n_fields; i++) {
             int r;
-            if (strcasecmp(it->string, s->fields[i].key) != 0 || cJSON_IsNull(it))
+            if (!ascii_case_eq(it->string, s->fields[i].key) || cJSON_IsNull(it))
                 continue;
             r = parse_field(&x, &s->fields[i], it, c);
             if (r < 0)
@@ -436,7 +436,7 @@ int config_parse(struct config *c, const char *name, const char *text, size_t le
     }
     for (const cJSON *it = root->child; it && r == 0; it = it->next)
         for (size_t i = 0; i < ARRAY_SIZE(sections) && r == 0; i++)
-            if (strcasecmp(it->string, sections[i].key) == 0 && !cJSON_IsNull(it))
+            if (ascii_case_eq(it->string, sections[i].key) && !cJSON_IsNull(it))
                 r = parse_section(name, &sections[i], it, c);
     cJSON_Delete(root);
     if (r == -ENOMEM)

@@ -8,12 +8,13 @@
  */
 #include "log.h"
 
+#include "ascii.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,9 +48,9 @@ int log_parse_level(const char *s)
     long v;
 
     for (int i = 0; i <= LOG_LEVEL_DEBUG; i++)
-        if (strcasecmp(s, level_names[i]) == 0)
+        if (ascii_case_eq(s, level_names[i]))
             return i;
-    if (strcasecmp(s, "warning") == 0)
+    if (ascii_case_eq(s, "warning"))
         return LOG_LEVEL_WARN;
     errno = 0;
     v = strtol(s, &end, 10);

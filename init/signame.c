@@ -5,12 +5,12 @@
  */
 #include "signame.h"
 
+#include "ascii.h"
 #include "log.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static const char *const names[32] = {
     [1] = "HUP",   [2] = "INT",     [3] = "QUIT",  [4] = "ILL",     [5] = "TRAP",  [6] = "ABRT",
@@ -39,25 +39,25 @@ int signame_parse(const char *s)
 {
     int r;
 
-    if (strncasecmp(s, "SIG", 3) == 0)
+    if (ascii_ncase_eq(s, "SIG", 3))
         s += 3;
     r = parse_number(s, 1, SIGNAME_MAX);
     if (r > 0)
         return r;
     for (int i = 1; i < 32; i++)
-        if (strcasecmp(s, names[i]) == 0)
+        if (ascii_case_eq(s, names[i]))
             return i;
-    if (strcasecmp(s, "IOT") == 0)
+    if (ascii_case_eq(s, "IOT"))
         return 6;
-    if (strcasecmp(s, "POLL") == 0)
+    if (ascii_case_eq(s, "POLL"))
         return 29;
-    if (strncasecmp(s, "RTMIN", 5) == 0) {
+    if (ascii_ncase_eq(s, "RTMIN", 5)) {
         if (s[5] == '\0')
             return SIGNAME_RTMIN;
         r = s[5] == '+' ? parse_number(s + 6, 0, SIGNAME_MAX - SIGNAME_RTMIN) : -EINVAL;
         return r < 0 ? r : SIGNAME_RTMIN + r;
     }
-    if (strncasecmp(s, "RTMAX", 5) == 0) {
+    if (ascii_ncase_eq(s, "RTMAX", 5)) {
         if (s[5] == '\0')
             return SIGNAME_MAX;
         r = s[5] == '-' ? parse_number(s + 6, 0, SIGNAME_MAX - SIGNAME_RTMIN) : -EINVAL;
