@@ -11,9 +11,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-static inline char ascii_lower(char c)
+static inline unsigned char ascii_lower(char c)
 {
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    unsigned char u = (unsigned char)c;
+
+    return u >= 'A' && u <= 'Z' ? (unsigned char)(u | 0x20) : u;
 }
 
 /* Equal ignoring ASCII case, over at most n bytes (n = (size_t)-1: whole). */
