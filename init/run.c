@@ -12,6 +12,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "macro.h"
+#include "mem.h"
 #include "signame.h"
 #include "tree.h"
 
@@ -231,6 +232,10 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
         /* Do not pin the directory wrapp was started in (the app has its own cwd). */
         if (chdir("/") < 0)
             log_debug_errno(neg_errno(), "chdir /");
+        /* Idle from here on: keep resident only the code that runs again. */
+        r = mem_release_text();
+        if (r < 0)
+            log_debug_errno(r, "releasing start-up text");
         r = loop_run(run->loop);
         if (r < 0)
             run->exit_code = run->exit_code ? run->exit_code : 1;
