@@ -13,15 +13,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-extern char __executable_start[], etext[];
+/* Defined by the linker, hence the reserved name. */
+extern char __executable_start[], etext[]; // NOLINT(bugprone-reserved-identifier)
 
 int mem_release_text(void)
 {
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t start = (uintptr_t)__executable_start & ~(page - 1);
-    uintptr_t end = (uintptr_t)etext & ~(page - 1); /* never past the text */
+    char *start = __executable_start - ((uintptr_t)__executable_start & (page - 1));
+    char *end = etext - ((uintptr_t)etext & (page - 1)); /* never past the text */
 
     if (end <= start)
         return 0;
-    return madvise((void *)start, end - start, MADV_DONTNEED) < 0 ? neg_errno() : 0;
+    return madvise(start, (size_t)(end - start), MADV_DONTNEED) < 0 ? neg_errno() : 0;
 }
