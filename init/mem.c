@@ -19,10 +19,11 @@ extern char __executable_start[], etext[]; // NOLINT(bugprone-reserved-identifie
 int mem_release_text(void)
 {
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    char *start = __executable_start - ((uintptr_t)__executable_start & (page - 1));
-    char *end = etext - ((uintptr_t)etext & (page - 1)); /* never past the text */
+    uintptr_t first = (uintptr_t)__executable_start & ~(page - 1);
+    uintptr_t last = (uintptr_t)etext & ~(page - 1); /* never past the text */
+    char *start = __executable_start - ((uintptr_t)__executable_start - first);
 
-    if (end <= start)
+    if (last <= first)
         return 0;
-    return madvise(start, (size_t)(end - start), MADV_DONTNEED) < 0 ? neg_errno() : 0;
+    return madvise(start, last - first, MADV_DONTNEED) < 0 ? neg_errno() : 0;
 }
