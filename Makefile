@@ -33,7 +33,7 @@ DEPS_PKGS := build-essential pkg-config dpkg-dev clang clang-tidy clang-format c
              libclang-rt-14-dev check python3 python3-pytest python3-redis \
              python3-pytest-timeout redis-server redis-tools util-linux procps \
              tini catatonit dumb-init gdb
-DEPS_PKGS_OPTIONAL := hyperfine
+
 
 .PHONY: all release dev install install-dev clean help deps test unit integration lint format \
         tidy cppcheck analyze fuzz bench demo cjson
@@ -60,12 +60,7 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "deps: installing$$(echo $$missing | sed 's/^/ /')"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi; \
-	for p in $(DEPS_PKGS_OPTIONAL); do \
-	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$p >/dev/null 2>&1 || \
-	  echo "deps: optional $$p not installed"; \
-	done
+	fi
 
 # cJSON: Debian ships no static archive; build Debian's source package in.
 $(CJSON):

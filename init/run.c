@@ -27,6 +27,8 @@
 
 /* After SIGKILL of the tree, how long to wait for the last exits. */
 #define RUN_KILL_WAIT_MS 2000
+/* After this long, the start-up is over and wrapp sheds its start-up text. */
+#define RUN_IDLE_MS 100
 
 static bool app_handles(pid_t pid, int sig)
 {
@@ -191,6 +193,22 @@ static int on_grace(struct loop_source *src, uint32_t events)
     return 0;
 }
 
+/* The app has run for RUN_IDLE_MS: wrapp is now an idle init, so keep
+ * resident only the code that runs again (a short-lived app never pays
+ * for the faults this costs). */
+static int on_idle(struct loop_source *src, uint32_t events)
+{
+    struct run *run = src->data;
+    int r;
+
+    (void)events;
+    loop_timer_ack(&run->idle);
+    r = mem_release_text();
+    if (r < 0)
+        log_debug_errno(r, "releasing start-up text");
+    return 0;
+}
+
 static int setup(struct run *run, const struct config *cfg, struct sigs *sigs)
 {
     int r;
@@ -201,6 +219,7 @@ static int setup(struct run *run, const struct config *cfg, struct sigs *sigs)
     run->self = getpid();
     run->is_pid1 = run->self == 1;
     run->grace.src.fd = -1;
+    run->idle.src.fd = -1;
     run->reap.warn_on_reap = cfg->init.warn_on_reap;
     r = loop_new(&run->loop);
     if (r < 0)
@@ -210,7 +229,10 @@ static int setup(struct run *run, const struct config *cfg, struct sigs *sigs)
     r = loop_add(run->loop, &run->sig_src, EPOLLIN);
     if (r < 0)
         return r;
-    return loop_timer_init(run->loop, &run->grace, on_grace, run);
+    r = loop_timer_init(run->loop, &run->grace, on_grace, run);
+    if (r < 0)
+        return r;
+    return loop_timer_init(run->loop, &run->idle, on_idle, run);
 }
 
 int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
@@ -232,15 +254,13 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
         /* Do not pin the directory wrapp was started in (the app has its own cwd). */
         if (chdir("/") < 0)
             log_debug_errno(neg_errno(), "chdir /");
-        /* Idle from here on: keep resident only the code that runs again. */
-        r = mem_release_text();
-        if (r < 0)
-            log_debug_errno(r, "releasing start-up text");
+        loop_timer_arm(&run->idle, RUN_IDLE_MS);
         r = loop_run(run->loop);
         if (r < 0)
             run->exit_code = run->exit_code ? run->exit_code : 1;
     }
     loop_timer_fini(&run->grace);
+    loop_timer_fini(&run->idle);
     run->loop = loop_free(run->loop);
     if (run->exit_code >= 0 && run->exit_code < 256 &&
         config_remap_exit_has(&cfg->init, (unsigned)run->exit_code))

@@ -188,3 +188,16 @@ def test_sigchld_ignored_at_start_still_reports_the_exit_code(testapp):
                        preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN),
                        timeout=10)
     assert r.returncode == 7
+
+
+def test_pdeathsig_reaches_wrapp_when_its_parent_dies(testapp, record):
+    # wrapp's parent (a shell) exits; -p SIGUSR1 makes the kernel send wrapp
+    # SIGUSR1, which it forwards like any other signal.
+    wrapp = os.environ["WRAPP"]
+    subprocess.run(["sh", "-c", f"{wrapp} -p SIGUSR1 -- {testapp} sigrecord {record.path} & "
+                    f"while [ ! -e {record.path}.ready ]; do sleep 0.01; done"], timeout=10)
+    try:
+        assert record.wait_signal(signal.SIGUSR1), "parent-death signal not forwarded"
+    finally:
+        for pid, in [(p,) for s, p in record.signals()][:1]:
+            os.kill(pid, signal.SIGTERM)
