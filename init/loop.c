@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * epoll + timerfd event loop (see loop.h). Each epoll_event carries the
- * struct loop_source pointer, so dispatch is one indirect call. A batch of
- * up to LOOP_BATCH events is taken per epoll_wait.
+ * epoll event loop with in-loop timers (see loop.h). Each epoll_event
+ * carries its struct loop_source pointer, so dispatch is one indirect call.
+ * Timers are a short unsorted list (an init has a handful): the next
+ * deadline is found by a scan, which is cheaper than keeping order.
  */
 #include "loop.h"
 
@@ -11,7 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOOP_BATCH 16
@@ -21,8 +22,17 @@ struct loop {
     bool is_quit;
     int code;
     unsigned n_sources;
-    struct loop_source *blocker; /* a registered can_block source, if any */
+    struct loop_source *waiter; /* a registered source with a wait hook */
+    struct loop_timer *timers;  /* armed timers */
 };
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 int loop_new(struct loop **ret)
 {
@@ -56,8 +66,8 @@ int loop_add(struct loop *l, struct loop_source *src, uint32_t events)
     if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, src->fd, &ev) < 0)
         return neg_errno();
     l->n_sources++;
-    if (src->can_block)
-        l->blocker = src;
+    if (src->wait)
+        l->waiter = src;
     return 0;
 }
 
@@ -66,8 +76,8 @@ int loop_del(struct loop *l, struct loop_source *src)
     if (epoll_ctl(l->epfd, EPOLL_CTL_DEL, src->fd, NULL) < 0)
         return neg_errno();
     l->n_sources--;
-    if (l->blocker == src)
-        l->blocker = NULL;
+    if (l->waiter == src)
+        l->waiter = NULL;
     return 0;
 }
 
@@ -77,89 +87,104 @@ void loop_quit(struct loop *l, int code)
     l->code = code;
 }
 
-int loop_run(struct loop *l)
+void loop_timer_init(struct loop *l, struct loop_timer *t, loop_timer_fn fn, void *data)
 {
-    struct epoll_event ev[LOOP_BATCH];
+    *t = (struct loop_timer){.fn = fn, .data = data, .loop = l};
+}
 
-    while (!l->is_quit) {
-        int n;
-        if (l->n_sources == 1 && l->blocker) {
-            int r = l->blocker->fn(l->blocker, EPOLLIN);
+void loop_timer_disarm(struct loop_timer *t)
+{
+    struct loop_timer **pp = &t->loop->timers;
+
+    if (!t->is_armed)
+        return;
+    while (*pp && *pp != t)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = t->next;
+    t->next = NULL;
+    t->is_armed = false;
+}
+
+void loop_timer_arm(struct loop_timer *t, unsigned ms)
+{
+    loop_timer_disarm(t);
+    t->deadline = now_ns() + (uint64_t)ms * 1000000ULL;
+    t->is_armed = true;
+    t->next = t->loop->timers;
+    t->loop->timers = t;
+}
+
+/* Milliseconds until the nearest deadline (rounded up), -1 if none. */
+static int next_timeout(const struct loop *l)
+{
+    uint64_t now, first = UINT64_MAX;
+
+    if (!l->timers)
+        return -1;
+    for (const struct loop_timer *t = l->timers; t; t = t->next)
+        if (t->deadline < first)
+            first = t->deadline;
+    now = now_ns();
+    if (first <= now)
+        return 0;
+    first = (first - now + 999999) / 1000000;
+    return first > 86400000 ? 86400000 : (int)first;
+}
+
+/* Fire every expired timer (each is disarmed before its fn runs). */
+static int fire_timers(struct loop *l)
+{
+    uint64_t now = now_ns();
+    bool fired = true;
+
+    while (fired && !l->is_quit) {
+        fired = false;
+        for (struct loop_timer *t = l->timers; t; t = t->next) {
+            int r;
+            if (t->deadline > now)
+                continue;
+            loop_timer_disarm(t);
+            r = t->fn(t);
             if (r < 0)
                 return r;
-            continue;
+            fired = true; /* the list may have changed: rescan */
+            break;
         }
-        n = epoll_wait(l->epfd, ev, LOOP_BATCH, -1);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return neg_errno();
-        }
-        for (int i = 0; i < n && !l->is_quit; i++) {
-            struct loop_source *src = ev[i].data.ptr;
-            int r = src->fn(src, ev[i].events);
+    }
+    return 0;
+}
+
+static int dispatch(struct loop *l, int timeout)
+{
+    struct epoll_event ev[LOOP_BATCH];
+    int n;
+
+    if (l->n_sources == 1 && l->waiter)
+        return l->waiter->wait(l->waiter, timeout);
+    n = epoll_wait(l->epfd, ev, LOOP_BATCH, timeout);
+    if (n < 0)
+        return errno == EINTR ? 0 : neg_errno();
+    for (int i = 0; i < n && !l->is_quit; i++) {
+        struct loop_source *src = ev[i].data.ptr;
+        int r = src->fn(src, ev[i].events);
+        if (r < 0)
+            return r;
+    }
+    return n;
+}
+
+int loop_run(struct loop *l)
+{
+    while (!l->is_quit) {
+        int r = dispatch(l, next_timeout(l));
+        if (r < 0)
+            return r;
+        if (l->timers && !l->is_quit) {
+            r = fire_timers(l);
             if (r < 0)
                 return r;
         }
     }
     return l->code;
-}
-
-int loop_timer_init(struct loop *l, struct loop_timer *t, loop_handler_fn fn, void *data)
-{
-    *t = (struct loop_timer){.src = {.fn = fn, .data = data}, .loop = l};
-    t->src.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    return t->src.fd < 0 ? neg_errno() : 0;
-}
-
-/* A timer is in the epoll set only while armed. */
-static int timer_watch(struct loop_timer *t, bool on)
-{
-    int r = 0;
-
-    if (on && !t->is_armed)
-        r = loop_add(t->loop, &t->src, EPOLLIN);
-    else if (!on && t->is_armed)
-        r = loop_del(t->loop, &t->src);
-    if (r == 0)
-        t->is_armed = on;
-    return r;
-}
-
-int loop_timer_arm(struct loop_timer *t, unsigned ms)
-{
-    struct itimerspec its = {
-        .it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L}};
-
-    if (ms == 0)
-        its.it_value.tv_nsec = 1; /* zero would disarm */
-    if (timerfd_settime(t->src.fd, 0, &its, NULL) < 0)
-        return neg_errno();
-    return timer_watch(t, true);
-}
-
-int loop_timer_disarm(struct loop_timer *t)
-{
-    struct itimerspec its = {0};
-
-    if (timerfd_settime(t->src.fd, 0, &its, NULL) < 0)
-        return neg_errno();
-    return timer_watch(t, false);
-}
-
-void loop_timer_ack(struct loop_timer *t)
-{
-    uint64_t n;
-
-    (void)!read(t->src.fd, &n, sizeof(n));
-    timer_watch(t, false);
-}
-
-void loop_timer_fini(struct loop_timer *t)
-{
-    if (t->src.fd >= 0) {
-        timer_watch(t, false);
-        close(t->src.fd);
-    }
-    t->src.fd = -1;
 }

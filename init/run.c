@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -143,6 +144,46 @@ static void on_reap(struct run *run)
         loop_quit(run->loop, 0);
 }
 
+/* Once the start-up is over wrapp is an idle init: keep resident only
+ * the code that runs again. A one-shot ITIMER_REAL, armed once, says when:
+ * its SIGALRM (si_code SI_KERNEL, unlike a kill's SI_USER) arrives through
+ * the same wait as every other signal, so the wait itself needs no timeout
+ * (a timed wait costs a timer per wakeup), and a short-lived app exits
+ * before it fires and never pays for the faults. */
+static void arm_idle(void)
+{
+    struct itimerval it = {.it_value = {.tv_sec = 0, .tv_usec = RUN_IDLE_MS * 1000}};
+
+    if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+        log_debug_errno(neg_errno(), "setitimer");
+}
+
+static void on_idle(void)
+{
+    int r = mem_release_text();
+
+    if (r < 0)
+        log_debug_errno(r, "releasing start-up text");
+}
+
+static void on_signal_event(struct run *run, const struct sigs_event *ev)
+{
+    if (ev->sig == SIGCHLD) {
+        on_reap(run);
+        return;
+    }
+    if (ev->sig == SIGALRM && ev->code == SI_KERNEL) {
+        on_idle();
+        return;
+    }
+    /* A signal wrapp raised against itself (SIGPIPE from a write...). */
+    if (ev->pid == run->self && (ev->code == SI_USER || ev->code == SI_TKILL))
+        return;
+    if (sigs_is_forwardable(ev->sig))
+        on_signal(run, ev->sig);
+}
+
+/* Signals when other sources share the loop: the signalfd is readable. */
 static int on_signalfd(struct loop_source *src, uint32_t events)
 {
     struct run *run = src->data;
@@ -152,26 +193,29 @@ static int on_signalfd(struct loop_source *src, uint32_t events)
     (void)events;
     if (n < 0)
         return log_error_errno(n, "reading signals failed");
-    for (int i = 0; i < n; i++) {
-        if (ev[i].sig == SIGCHLD) {
-            on_reap(run);
-            continue;
-        }
-        /* A signal wrapp raised against itself (SIGPIPE from a write...). */
-        if (ev[i].pid == run->self && (ev[i].code == SI_USER || ev[i].code == SI_TKILL))
-            continue;
-        if (sigs_is_forwardable(ev[i].sig))
-            on_signal(run, ev[i].sig);
-    }
+    for (int i = 0; i < n; i++)
+        on_signal_event(run, &ev[i]);
     return 0;
 }
 
-static int on_grace(struct loop_source *src, uint32_t events)
+/* Signals when they are the loop's only source: wait for one directly. */
+static int on_signal_wait(struct loop_source *src, int timeout_ms)
 {
     struct run *run = src->data;
+    struct sigs_event ev;
+    int n = sigs_wait(run->sigs, &ev, timeout_ms);
 
-    (void)events;
-    loop_timer_ack(&run->grace);
+    if (n < 0)
+        return log_error_errno(n, "waiting for signals failed");
+    if (n > 0)
+        on_signal_event(run, &ev);
+    return n;
+}
+
+static int on_grace(struct loop_timer *t)
+{
+    struct run *run = t->data;
+
     if (run->is_tree_killed) {
         /* Processes that survived SIGKILL (stuck in the kernel): stop waiting. */
         log_warn("processes still running %d ms after SIGKILL (stuck in the kernel?); "
@@ -193,22 +237,6 @@ static int on_grace(struct loop_source *src, uint32_t events)
     return 0;
 }
 
-/* The app has run for RUN_IDLE_MS: wrapp is now an idle init, so keep
- * resident only the code that runs again (a short-lived app never pays
- * for the faults this costs). */
-static int on_idle(struct loop_source *src, uint32_t events)
-{
-    struct run *run = src->data;
-    int r;
-
-    (void)events;
-    loop_timer_ack(&run->idle);
-    r = mem_release_text();
-    if (r < 0)
-        log_debug_errno(r, "releasing start-up text");
-    return 0;
-}
-
 static int setup(struct run *run, const struct config *cfg, struct sigs *sigs)
 {
     int r;
@@ -218,21 +246,17 @@ static int setup(struct run *run, const struct config *cfg, struct sigs *sigs)
     run->sigs = sigs;
     run->self = getpid();
     run->is_pid1 = run->self == 1;
-    run->grace.src.fd = -1;
-    run->idle.src.fd = -1;
     run->reap.warn_on_reap = cfg->init.warn_on_reap;
     r = loop_new(&run->loop);
     if (r < 0)
         return r;
-    run->sig_src =
-        (struct loop_source){.fd = sigs->fd, .fn = on_signalfd, .data = run, .can_block = true};
+    run->sig_src = (struct loop_source){
+        .fd = sigs->fd, .fn = on_signalfd, .wait = on_signal_wait, .data = run};
     r = loop_add(run->loop, &run->sig_src, EPOLLIN);
     if (r < 0)
         return r;
-    r = loop_timer_init(run->loop, &run->grace, on_grace, run);
-    if (r < 0)
-        return r;
-    return loop_timer_init(run->loop, &run->idle, on_idle, run);
+    loop_timer_init(run->loop, &run->grace, on_grace, run);
+    return 0;
 }
 
 int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
@@ -254,13 +278,11 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
         /* Do not pin the directory wrapp was started in (the app has its own cwd). */
         if (chdir("/") < 0)
             log_debug_errno(neg_errno(), "chdir /");
-        loop_timer_arm(&run->idle, RUN_IDLE_MS);
+        arm_idle();
         r = loop_run(run->loop);
         if (r < 0)
             run->exit_code = run->exit_code ? run->exit_code : 1;
     }
-    loop_timer_fini(&run->grace);
-    loop_timer_fini(&run->idle);
     run->loop = loop_free(run->loop);
     if (run->exit_code >= 0 && run->exit_code < 256 &&
         config_remap_exit_has(&cfg->init, (unsigned)run->exit_code))

@@ -29,7 +29,6 @@ struct run {
     struct loop *loop;
     struct loop_source sig_src;
     struct loop_timer grace;
-    struct loop_timer idle; /* start-up over: release start-up memory */
     struct reap reap;
     enum run_state state;
     bool is_pid1;

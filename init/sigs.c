@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
@@ -150,6 +151,19 @@ void sigs_child_restore(const struct sigs *s)
         if (s->changed & SIGS_BIT(sig))
             sigaction(sig, (s->orig_ignored & SIGS_BIT(sig)) ? &ign : &dfl, NULL);
     raw_sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);
+}
+
+int sigs_wait(const struct sigs *s, struct sigs_event *ret, int timeout_ms)
+{
+    struct timespec ts = {.tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000L};
+    siginfo_t si;
+    long sig = syscall(SYS_rt_sigtimedwait, &s->blocked, &si, timeout_ms < 0 ? NULL : &ts,
+                       sizeof(uint64_t));
+
+    if (sig < 0)
+        return errno == EAGAIN || errno == EINTR ? 0 : neg_errno();
+    *ret = (struct sigs_event){(int)sig, si.si_pid, si.si_code};
+    return 1;
 }
 
 int sigs_read(const struct sigs *s, struct sigs_event *ret, size_t max)

@@ -47,6 +47,11 @@ struct sigs_event {
     int code;  /* si_code: SI_USER, SI_KERNEL... */
 };
 
+/* Wait up to timeout_ms (-1: no limit) for one blocked signal and take it
+ * (rt_sigtimedwait: the same pending set the signalfd reads, one syscall).
+ * Returns 1 with *ret filled, 0 on timeout or interruption, or -errno. */
+int sigs_wait(const struct sigs *s, struct sigs_event *ret, int timeout_ms);
+
 /* Read up to SIGS_BATCH pending signals in one read(2), waiting for one if
  * none is pending. Returns how many, or -errno. Signals left pending keep
  * the fd readable, so a level-triggered loop comes back for them. */

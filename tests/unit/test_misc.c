@@ -82,26 +82,32 @@ static int on_pipe(struct loop_source *src, uint32_t events)
 
 struct timer_ctx {
     struct loop *loop;
-    struct loop_timer *timer;
     struct timespec fired;
+    int count;
 };
 
-static int on_timer(struct loop_source *src, uint32_t events)
+static int on_timer(struct loop_timer *t)
 {
-    struct timer_ctx *t = src->data;
+    struct timer_ctx *c = t->data;
 
-    (void)events;
-    loop_timer_ack(t->timer);
-    clock_gettime(CLOCK_MONOTONIC, &t->fired);
-    loop_quit(t->loop, 42);
+    clock_gettime(CLOCK_MONOTONIC, &c->fired);
+    c->count++;
+    loop_quit(c->loop, 42);
+    return 0;
+}
+
+static int never(struct loop_timer *t)
+{
+    (void)t;
+    ck_abort_msg("a disarmed timer fired");
     return 0;
 }
 
 START_TEST(loop_dispatches_fds_and_fires_timers)
 {
     struct loop *l = NULL;
-    struct loop_timer timer;
-    struct timer_ctx t;
+    struct loop_timer timer, other;
+    struct timer_ctx t = {0};
     struct timespec start;
     int pfd[2], hits = 0;
     struct loop_source src;
@@ -111,18 +117,53 @@ START_TEST(loop_dispatches_fds_and_fires_timers)
     ck_assert_int_eq(pipe(pfd), 0);
     src = (struct loop_source){.fd = pfd[0], .fn = on_pipe, .data = &hits};
     ck_assert_int_eq(loop_add(l, &src, EPOLLIN), 0);
-    t = (struct timer_ctx){.loop = l, .timer = &timer};
-    ck_assert_int_eq(loop_timer_init(l, &timer, on_timer, &t), 0);
+    t.loop = l;
+    loop_timer_init(l, &timer, on_timer, &t);
+    loop_timer_init(l, &other, never, NULL);
+    loop_timer_arm(&other, 10);
+    loop_timer_disarm(&other);
     ck_assert_int_eq(write(pfd[1], "ab", 2), 2);
     clock_gettime(CLOCK_MONOTONIC, &start);
-    ck_assert_int_eq(loop_timer_arm(&timer, 50), 0);
+    loop_timer_arm(&timer, 500);
+    loop_timer_arm(&timer, 50); /* re-arming moves the deadline */
     ck_assert_int_eq(loop_run(l), 42);
     ck_assert_int_eq(hits, 2);
+    ck_assert_int_eq(t.count, 1);
     ms = (t.fired.tv_sec - start.tv_sec) * 1000 + (t.fired.tv_nsec - start.tv_nsec) / 1000000;
     ck_assert_int_ge(ms, 50);
-    ck_assert_int_lt(ms, 2000);
+    ck_assert_int_lt(ms, 450);
     ck_assert(!timer.is_armed);
-    loop_timer_fini(&timer);
+    loop_free(l);
+}
+END_TEST
+
+static int wait_once(struct loop_source *src, int timeout_ms)
+{
+    int *calls = src->data;
+
+    ck_assert_int_ge(timeout_ms, 0); /* a timer is armed: the wait is bounded */
+    (*calls)++;
+    return 0;
+}
+
+START_TEST(loop_lets_a_lone_source_wait_with_the_timer_as_timeout)
+{
+    struct loop *l = NULL;
+    struct loop_timer timer;
+    struct timer_ctx t = {0};
+    int pfd[2], calls = 0;
+    struct loop_source src;
+
+    ck_assert_int_eq(loop_new(&l), 0);
+    ck_assert_int_eq(pipe(pfd), 0);
+    src = (struct loop_source){.fd = pfd[0], .fn = on_pipe, .wait = wait_once, .data = &calls};
+    ck_assert_int_eq(loop_add(l, &src, EPOLLIN), 0);
+    t.loop = l;
+    loop_timer_init(l, &timer, on_timer, &t);
+    loop_timer_arm(&timer, 20);
+    ck_assert_int_eq(loop_run(l), 42);
+    ck_assert_int_ge(calls, 1);
+    ck_assert_int_eq(t.count, 1);
     loop_free(l);
 }
 END_TEST
@@ -215,6 +256,7 @@ Suite *loop_suite(void)
 
     tcase_add_test(tc, loop_dispatches_fds_and_fires_timers);
     tcase_add_test(tc, loop_stops_on_handler_error);
+    tcase_add_test(tc, loop_lets_a_lone_source_wait_with_the_timer_as_timeout);
     suite_add_tcase(s, tc);
     return s;
 }
