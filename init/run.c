@@ -152,7 +152,7 @@ static void on_reap(struct run *run)
  * before it fires and never pays for the faults. */
 static void arm_idle(void)
 {
-    struct itimerval it = {.it_value = {.tv_sec = 0, .tv_usec = RUN_IDLE_MS * 1000}};
+    struct itimerval it = {.it_value = {.tv_sec = 0, .tv_usec = RUN_IDLE_MS * 1000L}};
 
     if (setitimer(ITIMER_REAL, &it, NULL) < 0)
         log_debug_errno(neg_errno(), "setitimer");
