@@ -13,7 +13,9 @@ unexport LIBRARY_PATH
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
             -Wvla -Wundef -Wwrite-strings -Wimplicit-fallthrough
 BASE     := -std=gnu17 -D_GNU_SOURCE -DWRAPP_VERSION='"$(VERSION)"' -MMD -MP \
-            -Iinit -isystem $(B)/src/cjson
+            -Iinit -Istream -isystem $(B)/src/cjson -isystem /usr/include/hiredis \
+            -D_FILE_OFFSET_BITS=64
+LIBS     := -lhiredis -lpthread -lm
 CFLAGS_RELEASE := $(BASE) $(WARN) -O2 -DNDEBUG -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
             -ffunction-sections -fdata-sections
 LDFLAGS_RELEASE := -static -Wl,--eh-frame-hdr -Wl,--gc-sections
@@ -29,7 +31,7 @@ FUZZERS  := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c
 FUZZ_SECONDS ?= 30
 
 # Debian packages the build, the tests, the benchmarks and the tools need.
-DEPS_PKGS := build-essential pkg-config dpkg-dev clang clang-tidy clang-format cppcheck \
+DEPS_PKGS := build-essential pkg-config dpkg-dev libhiredis-dev clang clang-tidy clang-format cppcheck \
              libclang-rt-14-dev check python3 python3-pytest python3-redis \
              python3-pytest-timeout redis-server redis-tools util-linux procps \
              tini catatonit dumb-init gdb
@@ -75,7 +77,7 @@ $(B)/obj/cJSON.o: $(CJSON)
 	$(Q)$(CC) -std=gnu17 -O2 -DNDEBUG -ffunction-sections -fdata-sections -c $< -o $@
 
 $(B)/wrapp: $(patsubst %.c,$(B)/obj/%.o,$(SRCS)) $(B)/obj/cJSON.o
-	$(Q)$(CC) $(LDFLAGS_RELEASE) -o $@ $^ -lm
+	$(Q)$(CC) $(LDFLAGS_RELEASE) -o $@ $^ $(LIBS)
 	@echo "built $@ ($$(stat -c %s $@) bytes, static)"
 
 $(B)/dev/%.o: %.c | $(CJSON)
@@ -87,7 +89,7 @@ $(B)/dev/cJSON.o: $(CJSON)
 
 dev: $(B)/wrapp-debug
 $(B)/wrapp-debug: $(patsubst %.c,$(B)/dev/%.o,$(SRCS)) $(B)/dev/cJSON.o
-	$(Q)$(CC) $(SAN) -o $@ $^ -lm
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS)
 
 install: $(B)/wrapp
 	install -D -m 0755 $(B)/wrapp $(DESTDIR)$(PREFIX)/bin/wrapp
@@ -102,7 +104,7 @@ $(B)/test/cJSON.o: $(CJSON)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu17 -O1 -g $(SAN) -c $< -o $@
 $(B)/unit: $(patsubst %.c,$(B)/test/%.o,$(LIB_SRCS) $(UNIT_SRCS)) $(B)/test/cJSON.o
-	$(Q)$(CC) $(SAN) -o $@ $^ $$(pkg-config --libs check) -lm
+	$(Q)$(CC) $(SAN) -o $@ $^ $$(pkg-config --libs check) $(LIBS)
 
 $(B)/testapp: tests/apps/testapp.c
 	@mkdir -p $(dir $@)
@@ -131,7 +133,7 @@ tidy: | $(CJSON)
 	clang-tidy --quiet $(SRCS) -- $(BASE) $(WARN)
 cppcheck:
 	cppcheck --quiet --enable=warning,style,performance,portability --std=c11 --inline-suppr \
-	  --error-exitcode=1 --suppress=missingIncludeSystem -D_GNU_SOURCE -Iinit $(SRCS)
+	  --error-exitcode=1 --suppress=missingIncludeSystem -D_GNU_SOURCE -Iinit -Istream $(SRCS)
 analyze: | $(CJSON)
 	$(Q)for f in $(SRCS); do $(CC) $(BASE) $(WARN) -fanalyzer -fsyntax-only $$f || exit 1; done
 
@@ -139,7 +141,8 @@ analyze: | $(CJSON)
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CJSON)
 	@mkdir -p $(dir $@)
 	$(Q)$(CLANG) -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -Iinit -isystem $(B)/src/cjson -o $@ $< $(LIB_SRCS) $(CJSON) -lm
+	  -Iinit -Istream -isystem $(B)/src/cjson -isystem /usr/include/hiredis -o $@ $< \
+	  $(LIB_SRCS) $(CJSON) $(LIBS)
 fuzz: $(FUZZERS)
 	$(Q)for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(B)/fuzz/corpus-$$n; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \

@@ -68,7 +68,8 @@ static const char usage_text[] =
     "Environment: WRAPP_CONFIG, WRAPP_GRACE, WRAPP_KILL_PROCESS_GROUP,\n"
     "WRAPP_SUBREAPER, WRAPP_PDEATHSIG, WRAPP_REMAP_EXIT, WRAPP_WARN_ON_REAP,\n"
     "WRAPP_LOG_LEVEL, WRAPP_USER, WRAPP_GROUP, WRAPP_WORKDIR, WRAPP_STREAM_NAME,\n"
-    "WRAPP_REDIS_HOST, WRAPP_REDIS_PORT, WRAPP_REDIS_SECRETS_DIR; and tini's\n"
+    "WRAPP_REDIS_URL, WRAPP_REDIS_HOST, WRAPP_REDIS_PORT, WRAPP_REDIS_SECRETS_DIR;\n"
+    "and tini's "
     "TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP, TINI_VERBOSITY.\n"
     "Exit status: the app's code, 128+N if signal N killed it, 126/127 if it\n"
     "could not be run, 2 for a usage or config error.\n";
@@ -186,6 +187,7 @@ static int env_strings(char **envp, struct config *c)
         {"WRAPP_WORKDIR", offsetof(struct config, app.workdir)},
         {"WRAPP_STREAM_NAME", offsetof(struct config, app.stream_name)},
         {"WRAPP_REDIS_HOST", offsetof(struct config, redis.host)},
+        {"WRAPP_REDIS_URL", offsetof(struct config, redis.url)},
         {"WRAPP_REDIS_SECRETS_DIR", offsetof(struct config, redis.secrets_dir)},
     };
 
@@ -238,7 +240,7 @@ static int env_levels(char **envp, struct config *c)
     return 0;
 }
 
-static int apply_env(char **envp, struct config *c)
+int cli_apply_env(char **envp, struct config *c)
 {
     int r;
 
@@ -256,7 +258,8 @@ static int apply_env(char **envp, struct config *c)
         r = env_numbers(envp, c);
     if (r >= 0)
         r = env_levels(envp, c);
-    if (r >= 0 && (env_get(envp, "WRAPP_REDIS_HOST") || env_get(envp, "WRAPP_REDIS_SECRETS_DIR")))
+    if (r >= 0 && (env_get(envp, "WRAPP_REDIS_HOST") || env_get(envp, "WRAPP_REDIS_SECRETS_DIR") ||
+                   env_get(envp, "WRAPP_REDIS_URL")))
         c->redis.is_set = true;
     return r;
 }
@@ -410,7 +413,7 @@ int cli_parse(int argc, char **argv, char **envp, struct config *c)
         if (r < 0)
             return r == -ENOMEM ? r : -EINVAL;
     }
-    r = apply_env(envp, c);
+    r = cli_apply_env(envp, c);
     if (r >= 0)
         r = pass2(argc, argv, c);
     if (r < 0)

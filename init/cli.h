@@ -23,6 +23,10 @@ enum cli_action {
  * / -ENOMEM. */
 int cli_parse(int argc, char **argv, char **envp, struct config *cfg);
 
+/* Apply the WRAPP_* and TINI_* variables of envp to cfg (0 or -EINVAL,
+ * logged). Used by cli_parse and by the operator commands. */
+int cli_apply_env(char **envp, struct config *cfg);
+
 /* Is path the Go form's config (ends in ".json", or a non-executable
  * regular file starting with '{')? */
 bool cli_is_config_file(const char *path);

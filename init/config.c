@@ -23,7 +23,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum field_type { F_STR, F_INT, F_BOOL, F_ARGS, F_ENV, F_SECONDS, F_SIGNAL, F_CODES, F_LEVEL };
+enum field_type {
+    F_STR,
+    F_INT,
+    F_BOOL,
+    F_ARGS,
+    F_ENV,
+    F_SECONDS,
+    F_SIGNAL,
+    F_CODES,
+    F_LEVEL,
+    F_BYTES,
+};
 
 struct field {
     const char *key;
@@ -62,6 +73,25 @@ static const struct field redis_fields[] = {
     FLD("host", F_STR, redis.host),
     FLD_INT("port", redis.port, 0, 65535),
     FLD("secrets_dir", F_STR, redis.secrets_dir),
+    FLD("url", F_STR, redis.url),
+    FLD_INT("db", redis.db, 0, 1023),
+    FLD_INT("metrics_db", redis.metrics_db, 0, 1023),
+    FLD_INT("maxlen", redis.maxlen, 0, 1000000000),
+    FLD("stream_prefix", F_STR, redis.stream_prefix),
+    FLD("metric_prefix", F_STR, redis.metric_prefix),
+    FLD("wait_at_start_seconds", F_SECONDS, redis.wait_at_start_ms),
+    FLD("ping_seconds", F_SECONDS, redis.ping_ms),
+    FLD("timeout_seconds", F_SECONDS, redis.timeout_ms),
+};
+
+static const struct field output_fields[] = {
+    FLD("passthrough", F_BOOL, output.passthrough),
+    FLD_INT("max_line", output.max_line, 64, 1 << 30),
+    FLD("spool_dir", F_STR, output.spool_dir),
+    FLD("spool_max_bytes", F_BYTES, output.spool_max_bytes),
+    FLD("queue_max_bytes", F_BYTES, output.queue_max_bytes),
+    FLD("flush_seconds", F_SECONDS, output.flush_ms),
+    FLD("fields", F_BOOL, output.has_fields),
 };
 
 static const struct field debug_fields[] = {
@@ -85,12 +115,24 @@ static const struct section sections[] = {
     {"redis", redis_fields, ARRAY_SIZE(redis_fields), offsetof(struct config, redis.is_set)},
     {"debug", debug_fields, ARRAY_SIZE(debug_fields), SIZE_MAX},
     {"init", init_fields, ARRAY_SIZE(init_fields), SIZE_MAX},
+    {"output", output_fields, ARRAY_SIZE(output_fields), SIZE_MAX},
 };
 
 void config_init(struct config *c)
 {
     memset(c, 0, sizeof(*c));
     c->redis.port = 6379;
+    c->redis.db = 1;
+    c->redis.metrics_db = 2;
+    c->redis.maxlen = 1000;
+    c->redis.ping_ms = 10000;
+    c->redis.timeout_ms = 5000;
+    c->output.passthrough = true;
+    c->output.max_line = CONFIG_MAX_LINE;
+    c->output.spool_max_bytes = 256.0 * 1024 * 1024;
+    c->output.queue_max_bytes = 16.0 * 1024 * 1024;
+    c->output.flush_ms = 5000;
+    c->output.has_fields = true;
     c->debug.port = CONFIG_DEBUG_PORT;
     c->init.grace_ms = CONFIG_GRACE_MS_DEF;
     c->init.subreaper = true;
@@ -116,6 +158,10 @@ void config_fini(struct config *c)
     strv_free(c->app.env);
     free(c->redis.host);
     free(c->redis.secrets_dir);
+    free(c->redis.url);
+    free(c->redis.stream_prefix);
+    free(c->redis.metric_prefix);
+    free(c->output.spool_dir);
     free(c->debug.host);
     config_init(c);
 }
@@ -359,6 +405,12 @@ static int parse_field(const struct ctx *x, const struct field *f, const cJSON *
             j->valuedouble * 1000.0 > CONFIG_GRACE_MS_MAX)
             return bad(x, f->key, "seconds, 0..86400", type_name(j));
         *(unsigned *)p = (unsigned)llround(j->valuedouble * 1000.0);
+        return 0;
+    case F_BYTES:
+        if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) || j->valuedouble < 0 ||
+            j->valuedouble > 1e15)
+            return bad(x, f->key, "a byte count", type_name(j));
+        *(double *)p = floor(j->valuedouble);
         return 0;
     case F_ARGS:
         return parse_args(x, f->key, j, p);

@@ -18,6 +18,7 @@
 #define CONFIG_GRACE_MS_MAX (24u * 3600u * 1000u)
 #define CONFIG_DEBUG_PORT   2345
 #define CONFIG_DEBUG_HOST   "127.0.0.1"
+#define CONFIG_MAX_LINE     (1u << 20)
 
 struct config_app {
     char *executable; /* as written; resolved by spawn */
@@ -34,8 +35,27 @@ struct config_app {
 struct config_redis {
     char *host;
     int port;
-    char *secrets_dir;
-    bool is_set; /* a "redis" object was present */
+    char *secrets_dir;         /* ridler: user = basename, password = <dir>/password */
+    char *url;                 /* redis://[user[:pass]@]host[:port][/db], unix:///path */
+    int db;                    /* log streams (Go: 1) */
+    int metrics_db;            /* {{name}} counters (Go: 2) */
+    int maxlen;                /* XADD MAXLEN ~ (Go: 1000) */
+    char *stream_prefix;       /* "logs:app:" */
+    char *metric_prefix;       /* "wrapp:" */
+    unsigned wait_at_start_ms; /* Go waits up to 60 s, then exits 1; 0: start at once */
+    unsigned ping_ms;          /* health check interval */
+    unsigned timeout_ms;       /* connect and I/O timeout */
+    bool is_set;               /* a "redis" object, URL or variable was given */
+};
+
+struct config_output {
+    bool passthrough;       /* also copy the app's output to wrapp's own stdout/stderr */
+    unsigned max_line;      /* longer lines are split (CRI-style "split" field) */
+    char *spool_dir;        /* NULL: /var/lib/wrapp/spool, falling back to /tmp */
+    double spool_max_bytes; /* disk cap; the oldest records are dropped beyond it */
+    double queue_max_bytes; /* in-memory queue before the spool takes over */
+    unsigned flush_ms;      /* at exit, how long to keep sending */
+    bool has_fields;        /* fd/ts/pid/seq/run fields after message */
 };
 
 struct config_debug {
@@ -60,6 +80,7 @@ struct config {
     struct config_app app;
     struct config_redis redis;
     struct config_debug debug;
+    struct config_output output;
     struct config_init init;
 };
 

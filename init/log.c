@@ -28,6 +28,21 @@ static int log_level = LOG_LEVEL_WARN;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
+static log_hook_fn hook;
+static void *hook_ctx;
+static __thread bool in_hook;
+
+void log_set_hook(log_hook_fn fn, void *ctx)
+{
+    hook = fn;
+    hook_ctx = ctx;
+}
+
+static bool wanted(enum log_level level)
+{
+    return log_enabled(level) || (hook && level <= LOG_LEVEL_INFO && !in_hook);
+}
+
 void log_set_level(int level)
 {
     if (level < LOG_LEVEL_ERROR)
@@ -83,7 +98,7 @@ static size_t prefix(char *buf, size_t size, enum log_level level)
 static void emit(enum log_level level, int r, const char *fmt, va_list ap)
 {
     char buf[LOG_LINE_MAX];
-    size_t n = prefix(buf, sizeof(buf) - 1, level);
+    size_t start = prefix(buf, sizeof(buf) - 1, level), n = start;
     int m = vsnprintf(buf + n, sizeof(buf) - 1 - n, fmt, ap);
 
     n = m < 0 ? n : n + (size_t)m;
@@ -95,8 +110,14 @@ static void emit(enum log_level level, int r, const char *fmt, va_list ap)
         n = sizeof(buf) - 2;
         buf[n - 3] = buf[n - 2] = buf[n - 1] = '.';
     }
+    if (hook && level <= LOG_LEVEL_INFO && !in_hook) {
+        in_hook = true;
+        hook(hook_ctx, level, buf + start, n - start);
+        in_hook = false;
+    }
     buf[n++] = '\n';
-    (void)!write(STDERR_FILENO, buf, n);
+    if (log_enabled(level))
+        (void)!write(STDERR_FILENO, buf, n);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -105,7 +126,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
     int saved = errno;
 
     va_start(ap, fmt);
-    if (log_enabled(level))
+    if (wanted(level))
         emit(level, 0, fmt, ap);
     va_end(ap);
     errno = saved;
@@ -117,7 +138,7 @@ int log_msg_errno(enum log_level level, int r, const char *fmt, ...)
     int saved = errno;
 
     va_start(ap, fmt);
-    if (log_enabled(level))
+    if (wanted(level))
         emit(level, r, fmt, ap);
     va_end(ap);
     errno = saved;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level {
     LOG_LEVEL_ERROR = 0, /* also tini's verbosity 0 */
@@ -34,6 +35,12 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
  * "return log_error_errno(r, ...)" logs once where the decision is made. */
 int log_msg_errno(enum log_level level, int r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Also hand every message at info level or above (whatever the console
+ * level) to fn, e.g. to queue it to Redis; fn must not block. Messages
+ * logged from inside fn are not handed back. NULL removes the hook. */
+typedef void (*log_hook_fn)(void *ctx, enum log_level level, const char *msg, size_t len);
+void log_set_hook(log_hook_fn fn, void *ctx);
 
 /* Async-signal-safe: writes "wrapp: <level>: <msg>\n" with write(2) only. */
 void log_safe(enum log_level level, const char *msg);

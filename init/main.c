@@ -7,12 +7,15 @@
 #include "cli.h"
 #include "config.h"
 #include "log.h"
+#include "output.h"
 #include "run.h"
 #include "sigs.h"
 #include "spawn.h"
+#include "tail.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -35,8 +38,13 @@ int main(int argc, char **argv)
     struct config cfg;
     struct spawn_plan plan = {0};
     struct run run;
+    struct output *out = NULL;
     int r, code;
 
+    /* Operator commands: not an init, so no signal set-up. An app called
+     * "logs" runs as "wrapp -- logs". */
+    if (argc > 1 && strcmp(argv[1], "logs") == 0)
+        return tail_main(argc - 1, argv + 1);
     r = sigs_setup(&sigs);
     if (r < 0) {
         log_error_errno(r, "cannot set up signal handling");
@@ -48,16 +56,25 @@ int main(int argc, char **argv)
         config_fini(&cfg);
         return r == CLI_EXIT_OK ? 0 : CLI_EXIT_USAGE;
     }
-    if (cfg.redis.is_set)
-        log_warn("redis is configured, but this build has no Redis sink yet: the app's output "
-                 "goes to wrapp's stdout/stderr");
     set_process_attrs(&cfg);
     r = spawn_plan_build(&cfg, "/etc", &plan);
     if (r < 0) {
         config_fini(&cfg);
         return CLI_EXIT_USAGE;
     }
-    code = run_app(&run, &cfg, &sigs, &plan);
+    if (cfg.redis.is_set) {
+        r = output_open(&cfg, &out);
+        if (r < 0) {
+            spawn_plan_fini(&plan);
+            config_fini(&cfg);
+            return r == -ETIMEDOUT ? 1 : CLI_EXIT_USAGE;
+        }
+        output_plan(out, &plan);
+    }
+    code = run_app(&run, &cfg, &sigs, &plan, out);
+    if (out)
+        output_finish(out, run.exit_code);
+    out = output_close(out);
     spawn_plan_fini(&plan);
     config_fini(&cfg);
     sigs_fini(&sigs);

@@ -260,7 +260,7 @@ static int setup(struct run *run, const struct config *cfg, struct sigs *sigs)
 }
 
 int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
-            const struct spawn_plan *plan)
+            const struct spawn_plan *plan, struct output *out)
 {
     int r = setup(run, cfg, sigs);
 
@@ -278,8 +278,16 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
         /* Do not pin the directory wrapp was started in (the app has its own cwd). */
         if (chdir("/") < 0)
             log_debug_errno(neg_errno(), "chdir /");
+        if (out) {
+            output_started(out, run->child);
+            r = capture_start(output_capture(out), run->loop);
+            if (r < 0)
+                log_warn_errno(r, "cannot watch the app's output");
+        }
         arm_idle();
         r = loop_run(run->loop);
+        if (out)
+            capture_drain(output_capture(out));
         if (r < 0)
             run->exit_code = run->exit_code ? run->exit_code : 1;
     }

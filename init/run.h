@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "loop.h"
+#include "output.h"
 #include "reap.h"
 #include "sigs.h"
 #include "spawn.h"
@@ -41,6 +42,8 @@ struct run {
 };
 
 /* Start the app from plan and run the loop until the app and the tree
- * are gone. Returns wrapp's exit status (0..255, remapped with -e). */
+ * are gone; with out (NULL: output inherited), its stdout/stderr are
+ * captured on the loop and drained at the end. Returns wrapp's exit status
+ * (0..255, remapped with -e). */
 int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
-            const struct spawn_plan *plan);
+            const struct spawn_plan *plan, struct output *out);

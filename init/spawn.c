@@ -239,7 +239,7 @@ static int plan_ids(const struct config *c, const char *etc, struct users_ids *i
 
 int spawn_plan_build(const struct config *c, const char *etc, struct spawn_plan *ret)
 {
-    struct spawn_plan p = {0};
+    struct spawn_plan p = {.out_fd = -1, .err_fd = -1};
     struct users_ids ids = {0};
     int r;
 
@@ -274,7 +274,7 @@ void spawn_plan_fini(struct spawn_plan *p)
     free(p->groups);
     free(p->user_label);
     free(p->workdir);
-    *p = (struct spawn_plan){0};
+    *p = (struct spawn_plan){.out_fd = -1, .err_fd = -1};
 }
 
 static int switch_ids(const struct spawn_plan *p)
@@ -344,6 +344,9 @@ static int child_run(void *arg)
         if (stage >= 0)
             child_fail(ctx, stage, errno);
     }
+    if ((p->out_fd >= 0 && dup2(p->out_fd, STDOUT_FILENO) < 0) ||
+        (p->err_fd >= 0 && dup2(p->err_fd, STDERR_FILENO) < 0))
+        child_fail(ctx, STAGE_EXEC, errno);
     if (p->workdir && chdir(p->workdir) < 0)
         child_fail(ctx, STAGE_CHDIR, errno);
     sigs_child_restore(ctx->sigs);

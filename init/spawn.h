@@ -36,6 +36,8 @@ struct spawn_plan {
     char *user_label; /* for messages: "archer (1000:1000)" */
     char *workdir;
     bool take_tty; /* make the child the foreground process group */
+    int out_fd;    /* dup'ed onto the child's stdout; -1: inherited */
+    int err_fd;    /* dup'ed onto the child's stderr; -1: inherited */
 };
 
 /* Build the plan from the config and the current environment (environ).

@@ -241,6 +241,32 @@ static int cmd_ignore_term(void)
     return 0;
 }
 
+/* lines N SECONDS [WIDTH]: "line <i>" padded with 'x' to WIDTH bytes, N of
+ * them spread evenly over SECONDS (0: as fast as possible). */
+static int cmd_lines(long n, double seconds, int width)
+{
+    static char buf[1 << 16];
+    size_t used = 0;
+    long step = seconds > 0 ? (long)(n / (seconds * 100)) + 1 : n + 1;
+
+    for (long i = 0; i < n; i++) {
+        int k = snprintf(buf + used, sizeof(buf) - used, "line %ld", i);
+        while (k < width - 1 && used + (size_t)k < sizeof(buf) - 2)
+            buf[used + (size_t)k++] = 'x';
+        buf[used + (size_t)k++] = '\n';
+        used += (size_t)k;
+        if (used > sizeof(buf) - 4096 || i + 1 == n || (i + 1) % step == 0) {
+            if (fwrite(buf, 1, used, stdout) != used)
+                return 1;
+            used = 0;
+            fflush(stdout);
+            if ((i + 1) % step == 0)
+                usleep(10000);
+        }
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static int cmd_tty(void)
 {
     pid_t fg = tcgetpgrp(STDIN_FILENO);
@@ -274,6 +300,8 @@ int main(int argc, char **argv)
         return cmd_ignore_term();
     if (!strcmp(cmd, "tty"))
         return cmd_tty();
+    if (!strcmp(cmd, "lines") && argc > 3)
+        return cmd_lines(atol(argv[2]), atof(argv[3]), argc > 4 ? atoi(argv[4]) : 0);
     if (!strcmp(cmd, "sleep") && argc > 2) {
         sleep((unsigned)atoi(argv[2]));
         return 0;

@@ -68,6 +68,9 @@ int main(void)
     srunner_add_suite(sr, tree_suite());
     srunner_add_suite(sr, loop_suite());
     srunner_add_suite(sr, log_suite());
+    srunner_add_suite(sr, lines_suite());
+    srunner_add_suite(sr, marker_suite());
+    srunner_add_suite(sr, spool_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -1,0 +1,818 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The Redis sink (see sink.h). Records are encoded commands: one byte
+ * version, one byte DB, u16 argc, then argc × (u32 length, bytes), little
+ * endian; the same bytes live in the queue and the spool. Delivery order
+ * is spool, then the thread's pending list, then the queue: the thread
+ * only sends from memory when the spool is empty, and when a send fails
+ * what it holds goes to the end of the spool, so order is kept across
+ * outages. Lock order: the queue mutex is never held across Redis or disk
+ * I/O, and the thread never logs while holding it (the log hook queues).
+ */
+#include "sink.h"
+
+#include "log.h"
+#include "macro.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RECORD_VERSION 1
+
+struct record {
+    struct record *next;
+    size_t len;
+    uint8_t data[];
+};
+
+struct record_list {
+    struct record *head, *tail;
+    size_t n, bytes;
+};
+
+struct sink {
+    struct sink_opts o;
+    char *keys[SINK_CHANNELS];
+    char *metric_base; /* "<metric_prefix><stream>:" */
+    char run[24];      /* this run's id, in every line's "run" field */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_cond_t connected_cond;
+    /* under lock */
+    struct record_list queue;
+    bool is_closing, is_connected, has_connected;
+    uint64_t flush_deadline;
+    uint64_t dropped; /* records refused because the queue was full */
+    uint64_t seq;
+    long pid;
+    /* the thread's own */
+    struct rconn conn;
+    struct record_list pending;
+    uint64_t next_attempt, next_ping;
+    unsigned backoff_ms;
+    unsigned n_failed_replies;
+    bool needs_resync; /* first batch after a reconnect: skip what Redis has */
+    uint64_t rng;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t now_us_real(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+long sink_encode(int db, int argc, const char *const *argv, const size_t *lens, uint8_t *buf,
+                 size_t size)
+{
+    size_t n = 4;
+
+    for (int i = 0; i < argc; i++)
+        n += 4 + lens[i];
+    if (n > size || argc > SINK_ARGC_MAX || db < 0 || db > 255)
+        return -E2BIG;
+    buf[0] = RECORD_VERSION;
+    buf[1] = (uint8_t)db;
+    buf[2] = (uint8_t)argc;
+    buf[3] = (uint8_t)(argc >> 8);
+    n = 4;
+    for (int i = 0; i < argc; i++) {
+        put32(buf + n, (uint32_t)lens[i]);
+        memcpy(buf + n + 4, argv[i], lens[i]);
+        n += 4 + lens[i];
+    }
+    return (long)n;
+}
+
+int sink_decode(const uint8_t *rec, size_t len, int *ret_db, const char **argv, size_t *lens,
+                int max)
+{
+    size_t off = 4;
+    int argc;
+
+    if (len < 4 || rec[0] != RECORD_VERSION)
+        return -EINVAL;
+    argc = rec[2] | rec[3] << 8;
+    if (argc < 1 || argc > max)
+        return -EINVAL;
+    for (int i = 0; i < argc; i++) {
+        uint32_t n;
+        if (len - off < 4)
+            return -EINVAL;
+        n = get32(rec + off);
+        if (len - off - 4 < n)
+            return -EINVAL;
+        argv[i] = (const char *)rec + off + 4;
+        lens[i] = n;
+        off += 4 + n;
+    }
+    if (off != len)
+        return -EINVAL;
+    *ret_db = rec[1];
+    return argc;
+}
+
+static void list_push(struct record_list *l, struct record *r)
+{
+    r->next = NULL;
+    if (l->tail)
+        l->tail->next = r;
+    else
+        l->head = r;
+    l->tail = r;
+    l->n++;
+    l->bytes += r->len;
+}
+
+static struct record *list_pop(struct record_list *l)
+{
+    struct record *r = l->head;
+
+    if (!r)
+        return NULL;
+    l->head = r->next;
+    if (!l->head)
+        l->tail = NULL;
+    l->n--;
+    l->bytes -= r->len;
+    return r;
+}
+
+static void list_append(struct record_list *to, struct record_list *from)
+{
+    if (!from->head)
+        return;
+    if (to->tail)
+        to->tail->next = from->head;
+    else
+        to->head = from->head;
+    to->tail = from->tail;
+    to->n += from->n;
+    to->bytes += from->bytes;
+    *from = (struct record_list){0};
+}
+
+static void list_free(struct record_list *l)
+{
+    struct record *r;
+
+    while ((r = list_pop(l)))
+        free(r);
+}
+
+/* Queue one encoded command; the caller holds the lock. */
+static int push_locked(struct sink *s, int db, int argc, const char *const *argv,
+                       const size_t *lens)
+{
+    size_t n = 4;
+    struct record *r;
+
+    for (int i = 0; i < argc; i++)
+        n += 4 + lens[i];
+    if (s->queue.bytes + n > s->o.queue_max_bytes && s->queue.n > 0) {
+        s->dropped++;
+        return -ENOBUFS;
+    }
+    r = malloc(sizeof(*r) + n);
+    if (!r)
+        return -ENOMEM;
+    r->len = (size_t)sink_encode(db, argc, argv, lens, r->data, n);
+    list_push(&s->queue, r);
+    if (s->queue.n == 1)
+        pthread_cond_signal(&s->wake);
+    return 0;
+}
+
+static int submit(struct sink *s, int db, int argc, const char *const *argv, const size_t *lens)
+{
+    int r;
+
+    pthread_mutex_lock(&s->lock);
+    r = push_locked(s, db, argc, argv, lens);
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+static const char *const channel_names[SINK_CHANNELS] = {"info", "status", "error", "crash"};
+
+struct xadd_bufs {
+    char maxlen[16], ts[24], pid[24], seq[24];
+};
+
+/* XADD key [MAXLEN ~ n] * message text [fd f] ts t pid p seq s run r [split x] */
+static int build_xadd(const struct sink *s, const struct sink_line *l, struct xadd_bufs *b,
+                      const char **argv, size_t *lens)
+{
+    int argc = 0;
+
+#define ARG(p, len) (argv[argc] = (p), lens[argc++] = (len))
+#define ARGS(p)     ARG(p, strlen(p))
+    ARGS("XADD");
+    ARGS(s->keys[l->channel]);
+    if (s->o.maxlen > 0) {
+        snprintf(b->maxlen, sizeof(b->maxlen), "%d", s->o.maxlen);
+        ARGS("MAXLEN");
+        ARGS("~");
+        ARGS(b->maxlen);
+    }
+    ARGS("*");
+    ARGS("message");
+    ARG(l->text, l->len);
+    if (!s->o.has_fields)
+        return argc;
+    snprintf(b->seq, sizeof(b->seq), "%llu", (unsigned long long)s->seq);
+    snprintf(b->pid, sizeof(b->pid), "%ld", s->pid);
+    snprintf(b->ts, sizeof(b->ts), "%llu",
+             (unsigned long long)(l->ts_us ? l->ts_us : now_us_real()));
+    if (l->fd) {
+        ARGS("fd");
+        ARGS(l->fd == 'e' ? "err" : "out");
+    }
+    ARGS("ts");
+    ARGS(b->ts);
+    ARGS("pid");
+    ARGS(b->pid);
+    ARGS("seq");
+    ARGS(b->seq);
+    ARGS("run");
+    ARGS(s->run);
+    if (l->split) {
+        ARGS("split");
+        ARGS(l->split);
+    }
+#undef ARGS
+#undef ARG
+    return argc;
+}
+
+int sink_line(struct sink *s, const struct sink_line *l)
+{
+    const char *argv[SINK_ARGC_MAX];
+    size_t lens[SINK_ARGC_MAX];
+    struct xadd_bufs b;
+    int argc, r;
+
+    /* seq is taken and the record queued under one lock: queue order is
+     * seq order, which the replay's duplicate check relies on. */
+    pthread_mutex_lock(&s->lock);
+    s->seq++;
+    argc = build_xadd(s, l, &b, argv, lens);
+    r = push_locked(s, s->o.db, argc, argv, lens);
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+int sink_metric(struct sink *s, bool is_set, const char *name, size_t name_len, const char *value,
+                size_t value_len)
+{
+    size_t blen = strlen(s->metric_base);
+    char *key = malloc(blen + name_len + 1);
+    const char *argv[3] = {is_set ? "SET" : "INCR", key, value};
+    size_t lens[3] = {is_set ? 3 : 4, blen + name_len, value_len};
+    int r;
+
+    if (!key)
+        return -ENOMEM;
+    memcpy(key, s->metric_base, blen);
+    memcpy(key + blen, name, name_len);
+    key[blen + name_len] = '\0';
+    r = submit(s, s->o.metrics_db, is_set ? 3 : 2, argv, lens);
+    free(key);
+    return r;
+}
+
+void sink_set_pid(struct sink *s, long pid)
+{
+    pthread_mutex_lock(&s->lock);
+    s->pid = pid;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Replies that mean "try again later" rather than "this command is bad". */
+static bool is_transient(const redisReply *rep)
+{
+    static const char *const prefixes[] = {"LOADING",    "BUSY",     "OOM",         "READONLY",
+                                           "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS"};
+
+    for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+        if (rep->len >= strlen(prefixes[i]) &&
+            strncmp(rep->str, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
+static void refused(struct sink *s, const redisReply *rep)
+{
+    s->n_failed_replies++;
+    /* The first, then one in a thousand: a bad key type must not flood. */
+    if (s->n_failed_replies == 1 || s->n_failed_replies % 1000 == 0)
+        log_warn("Redis refused a write (%u so far), dropping it: %.*s; check the key type and "
+                 "the ACL user's permissions",
+                 s->n_failed_replies, (int)rep->len, rep->str);
+}
+
+static void lost(struct sink *s, const char *why)
+{
+    char name[300];
+
+    rconn_close(&s->conn);
+    pthread_mutex_lock(&s->lock);
+    s->is_connected = false;
+    pthread_mutex_unlock(&s->lock);
+    log_warn("lost the connection to Redis at %s: %s; output is kept and sent when it is back",
+             rconn_target_name(s->o.target, name, sizeof(name)), why);
+}
+
+/* The value of field name in an XADD's argv (after the ID), or NULL. */
+static const char *xadd_field(const char **argv, const size_t *lens, int argc, const char *name,
+                              size_t *ret_len)
+{
+    int i = 2;
+
+    while (i < argc && !(lens[i] == 1 && argv[i][0] == '*'))
+        i++;
+    for (i++; i + 1 < argc; i += 2)
+        if (lens[i] == strlen(name) && memcmp(argv[i], name, lens[i]) == 0) {
+            *ret_len = lens[i + 1];
+            return argv[i + 1];
+        }
+    return NULL;
+}
+
+static int select_now(struct sink *s, int db)
+{
+    char buf[16], why[RCONN_WHY_MAX];
+    const char *argv[2] = {"SELECT", buf};
+    size_t lens[2] = {6, 0};
+    redisReply *rep = NULL;
+    int r;
+
+    if (s->conn.db == db)
+        return 0;
+    lens[1] = (size_t)snprintf(buf, sizeof(buf), "%d", db);
+    r = rconn_command(&s->conn, 2, argv, lens, &rep, why, sizeof(why));
+    freeReplyObject(rep);
+    if (r == 0)
+        s->conn.db = db;
+    return r;
+}
+
+/* The seq of the newest entry of key if this run wrote it, else 0. */
+static uint64_t last_seq(struct sink *s, const char *key, size_t key_len)
+{
+    const char *argv[6] = {"XREVRANGE", key, "+", "-", "COUNT", "1"};
+    size_t lens[6] = {9, key_len, 1, 1, 5, 1}, flen;
+    redisReply *rep = NULL, *fields;
+    char why[RCONN_WHY_MAX];
+    uint64_t seq = 0;
+
+    if (rconn_command(&s->conn, 6, argv, lens, &rep, why, sizeof(why)) < 0)
+        return 0;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 && rep->element[0]->elements == 2) {
+        const char *fargv[SINK_ARGC_MAX], *run, *v;
+        size_t flens[SINK_ARGC_MAX];
+        int n;
+        fields = rep->element[0]->element[1];
+        n = (int)(fields->elements < SINK_ARGC_MAX - 3 ? fields->elements : SINK_ARGC_MAX - 3);
+        fargv[0] = "XADD", fargv[1] = key, fargv[2] = "*";
+        flens[0] = 4, flens[1] = key_len, flens[2] = 1;
+        for (int i = 0; i < n; i++) {
+            fargv[3 + i] = fields->element[i]->str;
+            flens[3 + i] = fields->element[i]->len;
+        }
+        run = xadd_field(fargv, flens, n + 3, "run", &flen);
+        if (run && flen == strlen(s->run) && memcmp(run, s->run, flen) == 0) {
+            v = xadd_field(fargv, flens, n + 3, "seq", &flen);
+            seq = v ? strtoull(v, NULL, 10) : 0;
+        }
+    }
+    freeReplyObject(rep);
+    return seq;
+}
+
+/* After a reconnect, the batch that was in flight may have reached Redis
+ * before the link died: skip the lines Redis already has (same run, seq
+ * not above the stream's newest), so replays are exactly-once for lines.
+ * Metrics (INCR) stay at-least-once. */
+static void resync(struct sink *s, const struct spool_rec *recs, size_t n, bool *skip)
+{
+    const char *argv[SINK_ARGC_MAX], *keys[SINK_CHANNELS] = {0};
+    size_t lens[SINK_ARGC_MAX], klens[SINK_CHANNELS] = {0}, flen;
+    uint64_t seqs[SINK_CHANNELS] = {0};
+    int db, nk = 0, k;
+
+    s->needs_resync = false;
+    for (size_t i = 0; i < n && s->conn.ctx; i++) {
+        const char *v;
+        int argc = sink_decode(recs[i].data, recs[i].len, &db, argv, lens, SINK_ARGC_MAX);
+        if (argc < 3 || lens[0] != 4 || memcmp(argv[0], "XADD", 4) != 0)
+            continue;
+        for (k = 0; k < nk && !(klens[k] == lens[1] && memcmp(keys[k], argv[1], lens[1]) == 0);)
+            k++;
+        if (k == nk && nk < SINK_CHANNELS) {
+            keys[nk] = argv[1], klens[nk] = lens[1];
+            seqs[nk++] = select_now(s, db) == 0 ? last_seq(s, argv[1], lens[1]) : 0;
+        }
+        v = xadd_field(argv, lens, argc, "seq", &flen);
+        if (k < nk && v && seqs[k] && strtoull(v, NULL, 10) <= seqs[k])
+            skip[i] = true;
+    }
+}
+
+/* Append the batch's commands; returns how many commands were appended,
+ * with which[k] = record index (or -1 for a SELECT), and in *ret_upto how
+ * many records that covers (unreadable ones, from spool damage, skipped). */
+static size_t append_batch(struct sink *s, const struct spool_rec *recs, size_t n, const bool *skip,
+                           int *which, size_t *ret_upto)
+{
+    const char *argv[SINK_ARGC_MAX];
+    size_t lens[SINK_ARGC_MAX], k = 0, i;
+
+    for (i = 0; i < n; i++) {
+        int db, argc = sink_decode(recs[i].data, recs[i].len, &db, argv, lens, SINK_ARGC_MAX);
+        if (argc < 0 || skip[i])
+            continue;
+        if (rconn_append_select(&s->conn, db) == 1)
+            which[k++] = -1;
+        if (redisAppendCommandArgv(s->conn.ctx, argc, argv, lens) != REDIS_OK)
+            break;
+        which[k++] = (int)i;
+    }
+    *ret_upto = i;
+    return k;
+}
+
+/* One pipeline round trip. Returns how many records are done (delivered
+ * or refused for good); fewer than n means the connection was lost. */
+static size_t send_batch(struct sink *s, const struct spool_rec *recs, size_t n)
+{
+    int which[SINK_BATCH_MAX * 2];
+    bool skip[SINK_BATCH_MAX] = {0};
+    size_t upto = 0, k, done = 0;
+
+    if (s->needs_resync)
+        resync(s, recs, n, skip);
+    if (!s->conn.ctx)
+        return 0;
+    k = append_batch(s, recs, n, skip, which, &upto);
+
+    for (size_t j = 0; j < k; j++) {
+        redisReply *rep = NULL;
+        if (redisGetReply(s->conn.ctx, (void **)&rep) != REDIS_OK || !rep) {
+            lost(s, s->conn.ctx ? s->conn.ctx->errstr : "connection closed");
+            return done;
+        }
+        if (rep->type == REDIS_REPLY_ERROR && (which[j] < 0 || is_transient(rep))) {
+            char why[RCONN_WHY_MAX];
+            snprintf(why, sizeof(why), "%.*s", (int)rep->len, rep->str);
+            freeReplyObject(rep);
+            lost(s, why);
+            return done;
+        }
+        if (rep->type == REDIS_REPLY_ERROR)
+            refused(s, rep);
+        freeReplyObject(rep);
+        if (which[j] >= 0)
+            done = (size_t)which[j] + 1;
+    }
+    return upto;
+}
+
+/* Spool first: whatever is there is older than anything in memory. */
+static bool send_spool(struct sink *s)
+{
+    struct spool_rec recs[SINK_BATCH_MAX];
+
+    while (s->conn.ctx && s->o.spool) {
+        int n = spool_peek(s->o.spool, recs, SINK_BATCH_MAX, SINK_BATCH_BYTES_MAX);
+        size_t done;
+        if (n <= 0)
+            return n == 0;
+        done = send_batch(s, recs, (size_t)n);
+        spool_pop(s->o.spool, done);
+        if (done < (size_t)n)
+            return false;
+    }
+    return false;
+}
+
+static bool send_pending(struct sink *s)
+{
+    struct spool_rec recs[SINK_BATCH_MAX];
+    struct record *r;
+
+    while (s->conn.ctx && s->pending.head) {
+        size_t n = 0, bytes = 0, done;
+        for (r = s->pending.head; r && n < SINK_BATCH_MAX && bytes < SINK_BATCH_BYTES_MAX;
+             r = r->next) {
+            recs[n++] = (struct spool_rec){r->data, r->len};
+            bytes += r->len;
+        }
+        done = send_batch(s, recs, n);
+        for (size_t i = 0; i < done; i++)
+            free(list_pop(&s->pending));
+        if (done < n)
+            return false;
+    }
+    return s->conn.ctx != NULL;
+}
+
+/* Not connected: move what the thread holds to the end of the spool. */
+static void spill(struct sink *s)
+{
+    struct record *r;
+
+    while (s->o.spool && (r = s->pending.head)) {
+        int e = spool_append(s->o.spool, r->data, r->len);
+        if (e < 0) {
+            log_warn_errno(e, "cannot write to the spool; keeping output in memory");
+            break;
+        }
+        free(list_pop(&s->pending));
+    }
+    /* Memory only: keep the newest queue_max_bytes, count what goes. */
+    while (s->pending.bytes > s->o.queue_max_bytes && s->pending.n > 1) {
+        free(list_pop(&s->pending));
+        pthread_mutex_lock(&s->lock);
+        s->dropped++;
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+/* xorshift: enough to keep a fleet of wrapps from retrying in lockstep. */
+static unsigned jitter(struct sink *s)
+{
+    uint64_t x = s->rng ? s->rng : now_us_real() ^ (uint64_t)(uintptr_t)s;
+
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    s->rng = x;
+    return (unsigned)(x >> 32);
+}
+
+static void connect_now(struct sink *s)
+{
+    char why[RCONN_WHY_MAX], name[300];
+    int r = rconn_open(s->o.target, &s->conn, why, sizeof(why));
+    bool was;
+
+    pthread_mutex_lock(&s->lock);
+    was = s->has_connected;
+    s->is_connected = r == 0;
+    s->has_connected |= r == 0;
+    if (r == 0)
+        pthread_cond_broadcast(&s->connected_cond);
+    pthread_mutex_unlock(&s->lock);
+    rconn_target_name(s->o.target, name, sizeof(name));
+    if (r == 0) {
+        s->backoff_ms = 0;
+        s->needs_resync = true;
+        log_info("connected to Redis at %s", name);
+        return;
+    }
+    /* One line per state change: the first failure, not every retry. */
+    if (s->backoff_ms == 0 && r == -EACCES)
+        log_error("Redis at %s refused the credentials: %s; fix the password file in "
+                  "redis.secrets_dir or the URL; output is kept meanwhile",
+                  name, why);
+    else if (s->backoff_ms == 0)
+        log_warn("cannot reach Redis at %s: %s; %s, retrying", name, why,
+                 was ? "output is kept" : "the app runs anyway and its output is kept");
+    /* Exponential backoff with jitter: 100 ms doubling to 30 s, ±25 %. */
+    s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 100;
+    if (s->backoff_ms > 30000)
+        s->backoff_ms = 30000;
+    s->next_attempt = now_ms() + s->backoff_ms * 3 / 4 + jitter(s) % (s->backoff_ms / 2 + 1);
+}
+
+static void ping(struct sink *s)
+{
+    const char *argv[1] = {"PING"};
+    size_t lens[1] = {4};
+    redisReply *rep = NULL;
+    char why[RCONN_WHY_MAX];
+
+    s->next_ping = now_ms() + s->o.ping_ms;
+    if (rconn_command(&s->conn, 1, argv, lens, &rep, why, sizeof(why)) == 0)
+        freeReplyObject(rep);
+    else if (!s->conn.ctx)
+        lost(s, why);
+}
+
+/* Report drops (full queue, spool cap) once they happen, on :status. */
+static void report_drops(struct sink *s, uint64_t *reported_queue, uint64_t *reported_spool)
+{
+    struct spool_stats st = {0};
+    uint64_t q;
+
+    pthread_mutex_lock(&s->lock);
+    q = s->dropped;
+    pthread_mutex_unlock(&s->lock);
+    if (s->o.spool)
+        spool_stats(s->o.spool, &st);
+    if (q != *reported_queue) {
+        log_warn("%llu lines dropped so far: the output queue was full (raise "
+                 "output.queue_max_bytes, or check the spool directory)",
+                 (unsigned long long)q);
+        *reported_queue = q;
+    }
+    if (st.dropped_records != *reported_spool) {
+        log_warn("%llu records dropped so far from the spool at its size cap (oldest first)",
+                 (unsigned long long)st.dropped_records);
+        *reported_spool = st.dropped_records;
+    }
+}
+
+static void deadline_ts(uint64_t until, uint64_t now, struct timespec *ts)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += (time_t)((until - now) / 1000);
+    ts->tv_nsec += (long)((until - now) % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Wait for work (under the lock): new records, a backlog to send, a
+ * reconnect or ping due, or the flush deadline. Returns with the queue
+ * moved to pending and whether the sink is closing. */
+static bool wait_work(struct sink *s)
+{
+    bool closing;
+
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        uint64_t now = now_ms(), until;
+        bool has_backlog = s->pending.n || (s->o.spool && !spool_is_empty(s->o.spool));
+        struct timespec ts;
+        closing = s->is_closing;
+        if (s->queue.n || (s->conn.ctx && (has_backlog || now >= s->next_ping)) ||
+            (!s->conn.ctx && now >= s->next_attempt))
+            break;
+        if (closing && (!has_backlog || now >= s->flush_deadline))
+            break;
+        until = s->conn.ctx ? s->next_ping : s->next_attempt;
+        if (closing && s->flush_deadline < until)
+            until = s->flush_deadline;
+        deadline_ts(until, now, &ts);
+        pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+    }
+    list_append(&s->pending, &s->queue);
+    pthread_mutex_unlock(&s->lock);
+    return closing;
+}
+
+static bool is_drained(struct sink *s)
+{
+    bool empty;
+
+    pthread_mutex_lock(&s->lock);
+    empty = s->queue.n == 0;
+    pthread_mutex_unlock(&s->lock);
+    return empty && !s->pending.n && (!s->o.spool || spool_is_empty(s->o.spool));
+}
+
+static void *thread_main(void *arg)
+{
+    struct sink *s = arg;
+    uint64_t reported_queue = 0, reported_spool = 0;
+
+    for (;;) {
+        bool closing = wait_work(s);
+        uint64_t now = now_ms();
+        if (!s->conn.ctx && now >= s->next_attempt)
+            connect_now(s);
+        if (s->conn.ctx && now >= s->next_ping)
+            ping(s);
+        if (s->conn.ctx && send_spool(s))
+            send_pending(s);
+        if (!s->conn.ctx)
+            spill(s);
+        report_drops(s, &reported_queue, &reported_spool);
+        if (closing && (is_drained(s) || now_ms() >= s->flush_deadline))
+            break;
+    }
+    pthread_mutex_lock(&s->lock);
+    list_append(&s->pending, &s->queue);
+    pthread_mutex_unlock(&s->lock);
+    spill(s);
+    rconn_close(&s->conn);
+    return NULL;
+}
+
+static int make_keys(struct sink *s)
+{
+    for (int i = 0; i < SINK_CHANNELS; i++)
+        if (asprintf(&s->keys[i], "%s%s:%s", s->o.stream_prefix, s->o.stream, channel_names[i]) < 0)
+            return -ENOMEM;
+    if (asprintf(&s->metric_base, "%s%s:", s->o.metric_prefix, s->o.stream) < 0)
+        return -ENOMEM;
+    snprintf(s->run, sizeof(s->run), "%llu", (unsigned long long)now_us_real());
+    return 0;
+}
+
+static struct sink *sink_free(struct sink *s)
+{
+    for (int i = 0; i < SINK_CHANNELS; i++)
+        free(s->keys[i]);
+    free(s->metric_base);
+    list_free(&s->queue);
+    list_free(&s->pending);
+    spool_free(s->o.spool);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->wake);
+    pthread_cond_destroy(&s->connected_cond);
+    free(s);
+    return NULL;
+}
+
+int sink_start(const struct sink_opts *o, struct sink **ret)
+{
+    struct sink *s = calloc(1, sizeof(*s));
+    pthread_condattr_t ca;
+    int r;
+
+    if (!s)
+        return -ENOMEM;
+    s->o = *o;
+    s->conn.db = -1;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->wake, &ca);
+    pthread_cond_init(&s->connected_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    r = make_keys(s);
+    if (r == 0)
+        r = -pthread_create(&s->thread, NULL, thread_main, s);
+    if (r < 0) {
+        s->o.spool = NULL; /* not taken on failure */
+        sink_free(s);
+        return r;
+    }
+    *ret = s;
+    return 0;
+}
+
+int sink_wait_connected(struct sink *s, unsigned ms)
+{
+    struct timespec ts;
+    bool ok;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->lock);
+    while (!s->has_connected &&
+           pthread_cond_timedwait(&s->connected_cond, &s->lock, &ts) != ETIMEDOUT)
+        ;
+    ok = s->has_connected;
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+void sink_close(struct sink *s, unsigned flush_ms)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->is_closing = true;
+    s->flush_deadline = now_ms() + flush_ms;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+    sink_free(s);
+}
