@@ -202,3 +202,82 @@ def test_million_lines_with_two_redis_restarts_arrive_once_in_order(start_wrapp,
            if not f["message"].startswith(b"{{")]
     assert len(got) == n, f"{len(got)} lines, {len(set(got))} distinct: {r.stderr[-3000:]}"
     assert got == [b"line %d" % i for i in range(n)]
+
+
+def test_end_marker_for_missing_executable_and_sigterm(run_wrapp, start_wrapp, redis_server,
+                                                       tmp_path, testapp):
+    env = {"WRAPP_REDIS_URL": redis_server.url, "WRAPP_STREAM_NAME": "m"}
+    r = run_wrapp(["--", "/nonexistent/prog"], env=env)
+    assert r.returncode == 127
+    w = start_wrapp(["-t", "0.5", "--", testapp, "ignore-term"], env=env)
+    assert w.proc.stdout.readline().strip() == b"ready"
+    w.kill(signal.SIGTERM)
+    r2 = w.wait(30)
+    assert r2.returncode == 137
+    info = messages(redis_server.client(), "logs:app:m:info")
+    starts = [m for m in info if m.startswith(b"{{__NEW_RUN_")]
+    ends = [m for m in info if m.startswith(b"{{__END_RUN_")]
+    assert len(starts) == 2 and len(ends) == 2, info
+    assert ends[0].endswith(b"_exit_127}}")
+    assert ends[1].endswith(b"_exit_%d}}" % r2.returncode)
+
+
+def test_spool_cap_drops_oldest_and_reports_it(start_wrapp, make_redis, tmp_path):
+    srv = make_redis()
+    cfg = tmp_path / "c.json"
+    cfg.write_text('{"output": {"spool_dir": "%s", "spool_max_bytes": 200000, '
+                   '"flush_seconds": 20, "passthrough": false}, "redis": {"maxlen": 0}}'
+                   % (tmp_path / "spool"))
+    w = start_wrapp(["-c", str(cfg), "--", "sh", "-c", "seq 20000; sleep 2; echo done"],
+                    env={"WRAPP_REDIS_URL": srv.url, "WRAPP_STREAM_NAME": "cap"})
+    time.sleep(1.5)
+    srv.start()
+    r = w.wait(60)
+    assert r.returncode == 0
+    assert re.search(r"\d+ records dropped so far from the spool at its size cap", r.stderr), \
+        r.stderr
+    c = srv.client()
+    got = messages(c, "logs:app:cap:info")
+    assert got[-2:-1] == [b"done"]
+    nums = [int(m) for m in got if m.isdigit()]
+    assert nums == sorted(nums) and 0 < len(nums) < 20000 and nums[-1] == 20000
+    errors = b"\n".join(messages(c, "logs:app:cap:error"))
+    assert b"dropped so far from the spool" in errors
+
+
+def test_wait_at_start_gives_up_like_the_go_wrapp(run_wrapp, make_redis, tmp_path):
+    srv = make_redis()
+    cfg = tmp_path / "c.json"
+    cfg.write_text('{"redis": {"host": "127.0.0.1", "port": %d, "wait_at_start_seconds": 1}, '
+                   '"app": {"executable": "sh", "args": ["-c", "echo should-not-run"]}, '
+                   '"output": {"spool_dir": "%s"}}' % (srv.port, tmp_path / "spool"))
+    t0 = time.monotonic()
+    r = run_wrapp([str(cfg)])
+    assert r.returncode == 1
+    assert 0.9 < time.monotonic() - t0 < 10
+    assert "should-not-run" not in r.stdout
+    assert "Redis not available after 1 s" in r.stderr
+
+
+def test_wrapp_logs_prints_the_stream(run_wrapp, redis_server, tmp_path):
+    from conftest import WRAPP
+    run_app(run_wrapp, redis_server, "echo one; echo two >&2; echo three", tmp_path)
+    env = dict(os.environ, WRAPP_REDIS_URL=redis_server.url)
+    r = subprocess.run([WRAPP, "logs", "--stream", "app"], env=env, capture_output=True,
+                       timeout=20)
+    assert r.returncode == 0
+    out = r.stdout.decode().splitlines()
+    assert out[1:3] == ["one", "three"] and r.stderr.decode().splitlines() == ["two"]
+    r = subprocess.run([WRAPP, "logs", "--stream", "app", "--stderr-only"], env=env,
+                       capture_output=True, timeout=20)
+    assert r.stdout == b"" and r.stderr == b"two\n"
+    p = subprocess.Popen([WRAPP, "logs", "-f", "-n", "1", "--stream", "app"], env=env,
+                         stdout=subprocess.PIPE)
+    try:
+        assert p.stdout.readline().startswith(b"{{__END_RUN_")
+        run_app(run_wrapp, redis_server, "echo followed", tmp_path)
+        assert p.stdout.readline().startswith(b"{{__NEW_RUN_")
+        assert p.stdout.readline() == b"followed\n"
+    finally:
+        p.kill()
+        p.wait()
