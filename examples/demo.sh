@@ -9,14 +9,27 @@ here=$(cd "$(dirname "$0")" && pwd)
 app=$here/apps/demo-app.sh
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+redis_pid=
+cleanup() { [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null; rm -rf "$work"; }
+work=$(mktemp -d)
+trap cleanup EXIT
+
 if [ "$(id -u)" -ne 0 ]; then
     echo "demo: needs root for a new pid namespace (unshare --pid); run: sudo make demo" >&2
     exit 1
 fi
 
 say "$wrapp: $(stat -c %s "$wrapp") bytes, $(ldd "$wrapp" >/dev/null 2>&1 && echo dynamic || echo static)"
-say "starting: unshare --pid --fork --mount-proc $wrapp -v -t 3 -- $app"
-unshare --pid --fork --mount-proc "$wrapp" -v -t 3 -- "$app" &
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
+    --loglevel warning >/dev/null &
+redis_pid=$!
+until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.05; done
+export WRAPP_REDIS_URL=redis://127.0.0.1:$port WRAPP_STREAM_NAME=demo
+printf '{"output": {"spool_dir": "%s/spool"}}\n' "$work" >"$work/wrapp.json"
+say "a real redis-server on 127.0.0.1:$port; WRAPP_REDIS_URL=$WRAPP_REDIS_URL"
+say "starting: unshare --pid --fork --mount-proc $wrapp -v -t 3 -c wrapp.json -- $app"
+unshare --pid --fork --mount-proc "$wrapp" -v -t 3 -c "$work/wrapp.json" -- "$app" &
 outer=$!
 for _ in $(seq 100); do
     init=$(cat /proc/$outer/task/$outer/children 2>/dev/null | awk '{print $1}')
@@ -39,4 +52,14 @@ wait "$outer"
 rc=$?
 set -e
 say "wrapp exited with $rc (the app's own exit status: 42)"
+say "wrapp logs --stream demo   (the app's lines, read back from Redis)"
+"$wrapp" logs --stream demo
+say "the newest entry as the Go wrapp's readers see it, plus wrapp's extra fields"
+redis-cli -p "$port" -n 1 XREVRANGE logs:app:demo:info + - COUNT 2
+say "metrics from {{requests}} and {{queue_depth:42}} (DB 2)"
+for k in requests queue_depth; do
+    printf 'wrapp:demo:%s = %s\n' "$k" "$(redis-cli -p "$port" -n 2 GET "wrapp:demo:$k")"
+done
+say "wrapp's own status stream"
+redis-cli -p "$port" -n 1 XRANGE logs:app:demo:status - + | grep -v -E '^(ts|pid|seq|run|[0-9]+(-[0-9]+)?)$' | grep -v '^message$'
 [ "$rc" -eq 42 ]

@@ -13,10 +13,13 @@ while [ $i -lt 5 ]; do
     i=$((i + 1))
 done
 echo "demo-app: left 5 orphans behind"
+echo "demo-app: a warning on stderr" >&2
+echo "{{requests}}{{queue_depth:42}}demo-app: served a request (metrics in this line)"
+printf '>>|\nTraceback (most recent call last):\n  File "app.py", line 1\n    boom()\n|<<\n'
 n=0
 while :; do
     n=$((n + 1))
-    echo "demo-app: working ($n)"
+    echo "demo-app: working ($n) {{requests}}"
     sleep 1 &
     wait $!
 done
