@@ -604,8 +604,9 @@ static void connect_now(struct sink *s)
                   "redis.secrets_dir or the URL; output is kept meanwhile",
                   name, why);
     else if (s->backoff_ms == 0)
-        log_warn("cannot reach Redis at %s: %s; %s, retrying", name, why,
-                 was ? "output is kept" : "the app runs anyway and its output is kept");
+        log_warn("cannot reach Redis at %s: %s; %s and retrying (check redis.host/port or "
+                 "WRAPP_REDIS_URL, and that Redis runs)",
+                 name, why, was ? "output is kept" : "the app runs anyway, its output is kept");
     /* Exponential backoff with jitter: 100 ms doubling to 30 s, ±25 %. */
     s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 100;
     if (s->backoff_ms > 30000)

@@ -281,3 +281,28 @@ def test_wrapp_logs_prints_the_stream(run_wrapp, redis_server, tmp_path):
     finally:
         p.kill()
         p.wait()
+
+
+def test_a_100_mb_line_is_split_and_memory_stays_bounded(start_wrapp, redis_server, tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text('{"output": {"spool_dir": "%s", "passthrough": false}, "redis": {"maxlen": 0}}'
+                   % (tmp_path / "spool"))
+    w = start_wrapp(["-c", str(cfg), "--", "sh", "-c",
+                     "head -c 100000000 /dev/zero | tr '\\0' y; echo; echo end"],
+                    env={"WRAPP_REDIS_URL": redis_server.url, "WRAPP_STREAM_NAME": "big"})
+    peak = 0
+    while w.proc.poll() is None:
+        try:
+            with open(f"/proc/{w.host_pid}/status") as f:
+                peak = max(peak, int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)))
+        except (OSError, AttributeError):
+            pass
+        time.sleep(0.05)
+    r = w.wait(120)
+    assert r.returncode == 0
+    c = redis_server.client()
+    ents = [f for _, f in entries(c, "logs:app:big:info")][1:-1]
+    assert sum(len(f["message"]) for f in ents[:-1]) == 100000000
+    assert ents[-1]["message"] == b"end"
+    print(f"peak_rss_kb={peak}")
+    assert peak < 80 * 1024, f"wrapp peaked at {peak} kB for a 100 MB line"
