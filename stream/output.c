@@ -98,6 +98,7 @@ static int start_sink(struct output *o, const struct config *cfg, const char *st
     };
 
     so.spool = open_spool(cfg, stream);
+    so.spool_max_bytes = (size_t)cfg->output.spool_max_bytes;
     return sink_start(&so, &o->sink);
 }
 

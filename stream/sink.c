@@ -21,7 +21,9 @@
 #include <string.h>
 #include <time.h>
 
-#define RECORD_VERSION 1
+#define RECORD_VERSION  1
+#define BUNDLE_MAGIC    0xB1
+#define SINK_BUNDLE_MAX (256u * 1024)
 
 struct record {
     struct record *next;
@@ -56,7 +58,13 @@ struct sink {
     uint64_t next_attempt, next_ping;
     unsigned backoff_ms;
     unsigned n_failed_replies;
-    bool needs_resync; /* first batch after a reconnect: skip what Redis has */
+    bool needs_resync; /* after a reconnect: skip what Redis has (resync) */
+    enum { RESYNC_UNKNOWN, RESYNC_SKIPPING, RESYNC_DONE } resync[SINK_CHANNELS];
+    uint64_t resync_seq[SINK_CHANNELS];
+    uint8_t *bundle;            /* spill buffer */
+    size_t bundle_max;          /* bytes per bundle: a fraction of a spool segment */
+    struct spool_rec *unpacked; /* records of the bundle being replayed */
+    size_t unpacked_cap;
     uint64_t rng;
 };
 
@@ -420,30 +428,38 @@ static uint64_t last_seq(struct sink *s, const char *key, size_t key_len)
 /* After a reconnect, the batch that was in flight may have reached Redis
  * before the link died: skip the lines Redis already has (same run, seq
  * not above the stream's newest), so replays are exactly-once for lines.
- * Metrics (INCR) stay at-least-once. */
+ * Per stream: unknown (ask Redis once), skipping, then done at the first
+ * line Redis does not have (the backlog is in seq order). Metrics (INCR)
+ * stay at-least-once. */
 static void resync(struct sink *s, const struct spool_rec *recs, size_t n, bool *skip)
 {
-    const char *argv[SINK_ARGC_MAX], *keys[SINK_CHANNELS] = {0};
-    size_t lens[SINK_ARGC_MAX], klens[SINK_CHANNELS] = {0}, flen;
-    uint64_t seqs[SINK_CHANNELS] = {0};
-    int db, nk = 0, k;
+    const char *argv[SINK_ARGC_MAX], *v;
+    size_t lens[SINK_ARGC_MAX], flen;
+    bool active = false;
+    int db, ch;
 
-    s->needs_resync = false;
     for (size_t i = 0; i < n && s->conn.ctx; i++) {
-        const char *v;
         int argc = sink_decode(recs[i].data, recs[i].len, &db, argv, lens, SINK_ARGC_MAX);
         if (argc < 3 || lens[0] != 4 || memcmp(argv[0], "XADD", 4) != 0)
             continue;
-        for (k = 0; k < nk && !(klens[k] == lens[1] && memcmp(keys[k], argv[1], lens[1]) == 0);)
-            k++;
-        if (k == nk && nk < SINK_CHANNELS) {
-            keys[nk] = argv[1], klens[nk] = lens[1];
-            seqs[nk++] = select_now(s, db) == 0 ? last_seq(s, argv[1], lens[1]) : 0;
+        for (ch = 0; ch < SINK_CHANNELS && !(strlen(s->keys[ch]) == lens[1] &&
+                                             memcmp(s->keys[ch], argv[1], lens[1]) == 0);)
+            ch++;
+        if (ch == SINK_CHANNELS || s->resync[ch] == RESYNC_DONE)
+            continue;
+        if (s->resync[ch] == RESYNC_UNKNOWN) {
+            s->resync_seq[ch] = select_now(s, db) == 0 ? last_seq(s, argv[1], lens[1]) : 0;
+            s->resync[ch] = s->resync_seq[ch] ? RESYNC_SKIPPING : RESYNC_DONE;
         }
         v = xadd_field(argv, lens, argc, "seq", &flen);
-        if (k < nk && v && seqs[k] && strtoull(v, NULL, 10) <= seqs[k])
+        if (s->resync[ch] == RESYNC_SKIPPING && v && strtoull(v, NULL, 10) <= s->resync_seq[ch])
             skip[i] = true;
+        else
+            s->resync[ch] = RESYNC_DONE;
     }
+    for (ch = 0; ch < SINK_CHANNELS; ch++)
+        active |= s->resync[ch] != RESYNC_DONE;
+    s->needs_resync = active;
 }
 
 /* Append the batch's commands; returns how many commands were appended,
@@ -505,20 +521,131 @@ static size_t send_batch(struct sink *s, const struct spool_rec *recs, size_t n)
     return upto;
 }
 
+/* Move what the thread holds to the end of the spool (not connected, or
+ * the queue is filling up faster than Redis takes it). */
+/* Pack records from the head of pending into one spool record (a bundle:
+ * magic byte, u32 count, then u32 length + record each), so the disk sees
+ * one write and one checksum per SINK_BUNDLE_MAX bytes, not per line.
+ * Returns how many records it packed into s->bundle, with *ret_len. */
+static size_t pack(struct sink *s, size_t *ret_len)
+{
+    size_t len = 5, n = 0;
+
+    for (struct record *r = s->pending.head; r; r = r->next) {
+        if (n > 0 && len + 4 + r->len > s->bundle_max)
+            break;
+        if (4 + r->len + 5 > SINK_BUNDLE_MAX && n == 0) { /* one big record alone */
+            uint8_t *b = realloc(s->bundle, 9 + r->len);
+            if (!b)
+                return 0;
+            s->bundle = b;
+        }
+        put32(s->bundle + len, (uint32_t)r->len);
+        memcpy(s->bundle + len + 4, r->data, r->len);
+        len += 4 + r->len;
+        n++;
+    }
+    s->bundle[0] = BUNDLE_MAGIC;
+    put32(s->bundle + 1, (uint32_t)n);
+    *ret_len = len;
+    return n;
+}
+
+static void spill(struct sink *s)
+{
+    while (s->o.spool && s->pending.head) {
+        size_t len = 0, n = pack(s, &len);
+        int e = n ? spool_append(s->o.spool, s->bundle, len) : -ENOMEM;
+        if (e == -EFBIG && n == 1) { /* one record larger than the whole spool */
+            pthread_mutex_lock(&s->lock);
+            s->dropped++;
+            pthread_mutex_unlock(&s->lock);
+        } else if (e < 0) {
+            log_warn_errno(e, "cannot write to the spool; keeping output in memory");
+            break;
+        }
+        while (n--)
+            free(list_pop(&s->pending));
+    }
+    /* Memory only: keep the newest queue_max_bytes, count what goes. */
+    while (s->pending.bytes > s->o.queue_max_bytes && s->pending.n > 1) {
+        free(list_pop(&s->pending));
+        pthread_mutex_lock(&s->lock);
+        s->dropped++;
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+/* Redis is behind: the queue is over half full. With a spool, move the
+ * queue behind what the thread holds into it, so the queue never fills
+ * while the disk keeps up; the spool is sent first from then on. */
+static bool overflow(struct sink *s)
+{
+    bool high;
+
+    if (!s->o.spool)
+        return false;
+    pthread_mutex_lock(&s->lock);
+    high = s->queue.bytes > s->o.queue_max_bytes / 2;
+    if (high)
+        list_append(&s->pending, &s->queue);
+    pthread_mutex_unlock(&s->lock);
+    if (high)
+        spill(s);
+    return high;
+}
+
 /* Spool first: whatever is there is older than anything in memory. */
+/* The records of one spool record: a bundle, or (older spools) one record. */
+static long unpack(struct sink *s, const struct spool_rec *rec)
+{
+    const uint8_t *p = rec->data;
+    size_t off = 5, n;
+
+    if (rec->len < 5 || p[0] != BUNDLE_MAGIC) {
+        s->unpacked[0] = *rec;
+        return 1;
+    }
+    n = get32(p + 1);
+    if (n > s->unpacked_cap) {
+        struct spool_rec *u = realloc(s->unpacked, n * sizeof(*u));
+        if (!u)
+            return -ENOMEM;
+        s->unpacked = u;
+        s->unpacked_cap = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        if (rec->len - off < 4 || rec->len - off - 4 < (len = get32(p + off)))
+            return (long)i; /* damaged tail: what parsed is sent */
+        s->unpacked[i] = (struct spool_rec){p + off + 4, len};
+        off += 4 + len;
+    }
+    return (long)n;
+}
+
+/* Spool first: whatever is there is older than anything in memory. A
+ * bundle is popped once all its records are delivered; after a cut link
+ * the delivered part is skipped by resync. */
 static bool send_spool(struct sink *s)
 {
-    struct spool_rec recs[SINK_BATCH_MAX];
+    struct spool_rec rec;
 
     while (s->conn.ctx && s->o.spool) {
-        int n = spool_peek(s->o.spool, recs, SINK_BATCH_MAX, SINK_BATCH_BYTES_MAX);
-        size_t done;
-        if (n <= 0)
-            return n == 0;
-        done = send_batch(s, recs, (size_t)n);
-        spool_pop(s->o.spool, done);
-        if (done < (size_t)n)
-            return false;
+        int got = spool_peek(s->o.spool, &rec, 1, 0);
+        long n = got > 0 ? unpack(s, &rec) : got;
+        size_t off = 0;
+        if (n < 0 || got <= 0)
+            return got == 0;
+        while (off < (size_t)n) {
+            size_t k = (size_t)n - off < SINK_BATCH_MAX ? (size_t)n - off : SINK_BATCH_MAX;
+            size_t done = send_batch(s, s->unpacked + off, k);
+            off += done;
+            if (done < k)
+                return false;
+        }
+        spool_pop(s->o.spool, 1);
+        overflow(s);
     }
     return false;
 }
@@ -538,32 +665,10 @@ static bool send_pending(struct sink *s)
         done = send_batch(s, recs, n);
         for (size_t i = 0; i < done; i++)
             free(list_pop(&s->pending));
-        if (done < n)
+        if (done < n || overflow(s))
             return false;
     }
     return s->conn.ctx != NULL;
-}
-
-/* Not connected: move what the thread holds to the end of the spool. */
-static void spill(struct sink *s)
-{
-    struct record *r;
-
-    while (s->o.spool && (r = s->pending.head)) {
-        int e = spool_append(s->o.spool, r->data, r->len);
-        if (e < 0) {
-            log_warn_errno(e, "cannot write to the spool; keeping output in memory");
-            break;
-        }
-        free(list_pop(&s->pending));
-    }
-    /* Memory only: keep the newest queue_max_bytes, count what goes. */
-    while (s->pending.bytes > s->o.queue_max_bytes && s->pending.n > 1) {
-        free(list_pop(&s->pending));
-        pthread_mutex_lock(&s->lock);
-        s->dropped++;
-        pthread_mutex_unlock(&s->lock);
-    }
 }
 
 /* xorshift: enough to keep a fleet of wrapps from retrying in lockstep. */
@@ -595,6 +700,7 @@ static void connect_now(struct sink *s)
     if (r == 0) {
         s->backoff_ms = 0;
         s->needs_resync = true;
+        memset(s->resync, 0, sizeof(s->resync));
         log_info("connected to Redis at %s", name);
         return;
     }
@@ -746,6 +852,8 @@ static struct sink *sink_free(struct sink *s)
     for (int i = 0; i < SINK_CHANNELS; i++)
         free(s->keys[i]);
     free(s->metric_base);
+    free(s->bundle);
+    free(s->unpacked);
     list_free(&s->queue);
     list_free(&s->pending);
     spool_free(s->o.spool);
@@ -773,6 +881,17 @@ int sink_start(const struct sink_opts *o, struct sink **ret)
     pthread_cond_init(&s->connected_cond, &ca);
     pthread_condattr_destroy(&ca);
     r = make_keys(s);
+    s->bundle = malloc(SINK_BUNDLE_MAX);
+    /* The spool makes segments of a sixteenth of its cap: keep a bundle
+     * well inside one, so the cap drops little at a time. */
+    s->bundle_max =
+        o->spool_max_bytes / 64 < SINK_BUNDLE_MAX ? o->spool_max_bytes / 64 : SINK_BUNDLE_MAX;
+    if (s->bundle_max < 4096)
+        s->bundle_max = 4096;
+    s->unpacked = malloc(sizeof(*s->unpacked) * 64);
+    s->unpacked_cap = 64;
+    if (r == 0 && (!s->bundle || !s->unpacked))
+        r = -ENOMEM;
     if (r == 0)
         r = -pthread_create(&s->thread, NULL, thread_main, s);
     if (r < 0) {

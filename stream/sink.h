@@ -30,7 +30,8 @@ struct sink_opts {
     const char *metric_prefix;         /* "wrapp:" */
     int db, metrics_db, maxlen;
     size_t queue_max_bytes;
-    struct spool *spool; /* taken; NULL: no disk spool (memory only) */
+    struct spool *spool;    /* taken; NULL: no disk spool (memory only) */
+    size_t spool_max_bytes; /* its cap, to size the bundles written to it */
     unsigned ping_ms;
     bool has_fields; /* fd/ts/pid/seq/run after message */
 };

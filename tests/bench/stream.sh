@@ -25,19 +25,20 @@ set -euo pipefail
 # BENCH_REDIS_CPU, BENCH_CLIENT_CPU, CC, PYTHON (with the redis module),
 # REDIS_SERVER, REDIS_BENCHMARK, REDIS_CLI.
 #
-# Pinning (BENCH_PIN).  On this kind of 2-vCPU VM a wake-up across CPUs is
-# expensive: with redis-server on CPU 0 and the client on CPU 1, the
-# synchronous loop ran at ~9 k lines/s against ~52 k/s when the scheduler
-# may co-locate them, redis-benchmark at 450 k/s against 660-750 k/s, and
-# wrapp (main thread, writer thread and the app squeezed onto one CPU) took
-# twice as long.  So the default, "redis", pins only redis-server (to
-# BENCH_REDIS_CPU): Redis always has its core, and the clients (wrapp with
-# its writer thread, the app, redis-benchmark, synclog, the latency reader)
-# float over both CPUs like they would in a 2-CPU container.  This is also
-# the conservative choice for the targets: the synchronous baseline gets its
-# best case.  "split" pins redis-server to BENCH_REDIS_CPU and every client
-# to BENCH_CLIENT_CPU; "none" pins nothing.  Everything on one CPU is not
-# offered: wrapp's writer thread and Redis would starve each other.
+# Pinning (BENCH_PIN).  On this 2-vCPU VM a wake-up across CPUs is costly:
+# with redis-server on CPU 0 and the client on CPU 1 the synchronous loop
+# ran at 9-16 k lines/s against ~52 k/s on the same CPU, redis-benchmark at
+# 450 k/s against 750 k/s; unpinned, the loop flipped between the two from
+# one repeat to the next.  So the default, "redis", pins redis-server to
+# BENCH_REDIS_CPU and the two references (redis-benchmark, synclog) to the
+# same CPU: their best and most stable case, which makes the targets
+# conservative.  wrapp is not pinned: its reader thread, writer thread and
+# the app need both CPUs (squeezed onto the other CPU it took twice as
+# long), and the latency reader floats too.  For information the loop is
+# also run on BENCH_CLIENT_CPU, across CPUs.  "split" pins redis-server to
+# BENCH_REDIS_CPU and every client to BENCH_CLIENT_CPU (the info row then
+# runs on the Redis CPU); "none" pins nothing.  Nothing puts wrapp and
+# Redis on one CPU only: the writer thread and Redis would starve each other.
 
 usage() {
     echo "usage: $0 WRAPP_BINARY TESTAPP_BINARY" >&2
@@ -50,9 +51,9 @@ script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$script_dir/../.." && pwd)
 
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
-    def_repeats=1 def_sync=50000 def_lat_s=5
+    def_repeats=1 def_sync=30000 def_lat_s=5
 else
-    def_repeats=3 def_sync=200000 def_lat_s=10
+    def_repeats=3 def_sync=100000 def_lat_s=10
 fi
 repeats=${BENCH_REPEATS:-$def_repeats}
 lines=${BENCH_LINES:-2000000}
@@ -187,30 +188,37 @@ check_tools() {
         { echo "stream: $python has no redis module (python3-redis)" >&2; exit 2; }
 }
 
+# pin_redis: redis-server; pin_ref: the references; pin_client: wrapp, its
+# app and the latency reader; pin_other (empty: skip): the info run of the
+# synchronous loop on the other placement, described by other_label.
 setup_pinning() {
-    pin_redis=() pin_client=()
-    if [[ $pin_mode != none ]] && ! taskset -c "$redis_cpu" true 2>/dev/null; then
+    pin_redis=() pin_ref=() pin_client=() pin_other=() other_label=""
+    if [[ $pin_mode == none ]]; then
+        echo "pinning: none (BENCH_PIN=none)"
+        return 0
+    fi
+    if ! taskset -c "$redis_cpu" true 2>/dev/null; then
         echo "pinning: none (taskset -c $redis_cpu failed)"
         return 0
     fi
-    case $pin_mode in
-    redis)
-        pin_redis=(taskset -c "$redis_cpu")
-        echo "pinning: redis-server on CPU $redis_cpu, clients unpinned (BENCH_PIN=redis)"
-        ;;
-    split)
-        if taskset -c "$client_cpu" true 2>/dev/null && [[ $client_cpu != "$redis_cpu" ]]; then
-            pin_redis=(taskset -c "$redis_cpu") pin_client=(taskset -c "$client_cpu")
-            echo "pinning: redis-server on CPU $redis_cpu, every client on CPU $client_cpu" \
-                "(BENCH_PIN=split)"
-        else
-            pin_redis=(taskset -c "$redis_cpu")
-            echo "pinning: redis-server on CPU $redis_cpu, clients unpinned" \
-                "(taskset -c $client_cpu failed)"
-        fi
-        ;;
-    none) echo "pinning: none (BENCH_PIN=none)" ;;
-    esac
+    pin_redis=(taskset -c "$redis_cpu")
+    if ! taskset -c "$client_cpu" true 2>/dev/null || [[ $client_cpu == "$redis_cpu" ]]; then
+        pin_ref=("${pin_redis[@]}")
+        echo "pinning: redis-server and the references on CPU $redis_cpu, wrapp unpinned" \
+            "(no second CPU $client_cpu)"
+        return 0
+    fi
+    if [[ $pin_mode == redis ]]; then
+        pin_ref=("${pin_redis[@]}") pin_other=(taskset -c "$client_cpu")
+        other_label="on CPU $client_cpu, across CPUs"
+        echo "pinning: redis-server, redis-benchmark and synclog on CPU $redis_cpu;" \
+            "wrapp, its app and the latency reader unpinned (BENCH_PIN=redis)"
+    else
+        pin_ref=(taskset -c "$client_cpu") pin_client=(taskset -c "$client_cpu")
+        pin_other=("${pin_redis[@]}") other_label="on CPU $redis_cpu, with Redis"
+        echo "pinning: redis-server on CPU $redis_cpu, every client on CPU $client_cpu" \
+            "(BENCH_PIN=split)"
+    fi
 }
 
 # Our own redis-server on a random free loopback port: a port somebody
@@ -253,7 +261,7 @@ cleanup() {
 rb() {
     local key=$1 out rps
     shift
-    out=$(timeout 300 "${pin_client[@]}" "$redis_benchmark" -h 127.0.0.1 -p "$port" -c 1 \
+    out=$(timeout 300 "${pin_ref[@]}" "$redis_benchmark" -h 127.0.0.1 -p "$port" -c 1 \
         -P 256 -n "$rb_n" -q XADD logs:bench "$@" 2>&1 | tr '\r' '\n') || true
     rps=$(grep -o '[0-9.]* requests per second' <<<"$out" | tail -n 1 | awk '{ print $1 }')
     echo "$key rps=${rps:-?}" >>"$raw_log"
@@ -274,15 +282,24 @@ run_rb_fields() {
 
 # ---- 2. baseline: one synchronous XADD per line ------------------------
 
-run_sync() {
-    local out
-    if out=$(timeout 300 "${pin_client[@]}" "$build/synclog" "$port" logs:sync "$sync_lines" 80)
-    then
-        echo "sync $out" >>"$raw_log"
-        add sync:lps "$(field lines_per_s "$out")"
+# sync KEY PIN...: one synclog run into samples[KEY].
+sync_loop() {
+    local key=$1 out
+    shift
+    if out=$(timeout 300 "$@" "$build/synclog" "$port" logs:sync "$sync_lines" 80); then
+        echo "$key $out" >>"$raw_log"
+        add "$key" "$(field lines_per_s "$out")"
     else
-        echo "sync: failed" | tee -a "$raw_log" >&2
+        echo "$key: synclog failed" | tee -a "$raw_log" >&2
     fi
+}
+
+run_sync() {
+    sync_loop sync:lps "${pin_ref[@]}"
+}
+
+run_sync_other() {
+    sync_loop sync_other:lps "${pin_other[@]}"
 }
 
 # ---- 3. wrapp streaming testapp ----------------------------------------
@@ -368,6 +385,7 @@ run_wrapp_big() {
 
 measure_throughput() {
     local r k v items=(run_rb run_rb_fields run_sync run_wrapp_default)
+    ((${#pin_other[@]} > 0)) && items+=(run_sync_other)
     ((big_queue > 0)) && items+=(run_wrapp_big)
     log "throughput: $repeats interleaved repeats of: ${items[*]}"
     for ((r = 0; r < repeats; r++)); do
@@ -376,7 +394,7 @@ measure_throughput() {
             flush
         done
     done
-    for k in rb:rps rbf:rps sync:lps; do
+    for k in rb:rps rbf:rps sync:lps sync_other:lps; do
         med "$k"
     done
     for v in default big; do
@@ -447,6 +465,9 @@ print_tables() {
     printf '%-9s %-54s %9s lines/s  x_ceiling=%s\n' baseline \
         "synclog: $sync_lines sync XADDs MAXLEN ~ 1000" "$(fmt "${val[sync:lps]:-}" 0)" \
         "$(ratio "${val[sync:lps]:-}" "${val[rb:rps]:-}")"
+    [[ -n ${val[sync_other:lps]:-} ]] &&
+        printf '%-9s %-54s %9s lines/s  (info: placement matters)\n' baseline \
+            "same, $other_label" "$(fmt "${val[sync_other:lps]}" 0)"
     print_wrapp_row default "testapp lines $lines 0 80, maxlen 0"
     ((big_queue > 0)) && print_wrapp_row big "same, queue_max_bytes $big_queue"
     echo
