@@ -23,7 +23,7 @@
 
 #define RECORD_VERSION  1
 #define BUNDLE_MAGIC    0xB1
-#define SINK_BUNDLE_MAX (256u * 1024)
+#define SINK_BUNDLE_MAX ((size_t)256 * 1024)
 
 struct record {
     struct record *next;
