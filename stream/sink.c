@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "record.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -20,21 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define RECORD_VERSION  1
-#define BUNDLE_MAGIC    0xB1
-#define SINK_BUNDLE_MAX ((size_t)256 * 1024)
-
-struct record {
-    struct record *next;
-    size_t len;
-    uint8_t data[];
-};
-
-struct record_list {
-    struct record *head, *tail;
-    size_t n, bytes;
-};
 
 struct sink {
     struct sink_opts o;
@@ -61,7 +47,8 @@ struct sink {
     bool needs_resync; /* after a reconnect: skip what Redis has (resync) */
     enum { RESYNC_UNKNOWN, RESYNC_SKIPPING, RESYNC_DONE } resync[SINK_CHANNELS];
     uint64_t resync_seq[SINK_CHANNELS];
-    uint8_t *bundle;            /* spill buffer */
+    uint8_t *bundle; /* spill buffer */
+    size_t bundle_cap;
     size_t bundle_max;          /* bytes per bundle: a fraction of a spool segment */
     struct spool_rec *unpacked; /* records of the bundle being replayed */
     size_t unpacked_cap;
@@ -84,117 +71,6 @@ static uint64_t now_us_real(void)
     return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-long sink_encode(int db, int argc, const char *const *argv, const size_t *lens, uint8_t *buf,
-                 size_t size)
-{
-    size_t n = 4;
-
-    for (int i = 0; i < argc; i++)
-        n += 4 + lens[i];
-    if (n > size || argc > SINK_ARGC_MAX || db < 0 || db > 255)
-        return -E2BIG;
-    buf[0] = RECORD_VERSION;
-    buf[1] = (uint8_t)db;
-    buf[2] = (uint8_t)argc;
-    buf[3] = (uint8_t)(argc >> 8);
-    n = 4;
-    for (int i = 0; i < argc; i++) {
-        put32(buf + n, (uint32_t)lens[i]);
-        memcpy(buf + n + 4, argv[i], lens[i]);
-        n += 4 + lens[i];
-    }
-    return (long)n;
-}
-
-int sink_decode(const uint8_t *rec, size_t len, int *ret_db, const char **argv, size_t *lens,
-                int max)
-{
-    size_t off = 4;
-    int argc;
-
-    if (len < 4 || rec[0] != RECORD_VERSION)
-        return -EINVAL;
-    argc = rec[2] | rec[3] << 8;
-    if (argc < 1 || argc > max)
-        return -EINVAL;
-    for (int i = 0; i < argc; i++) {
-        uint32_t n;
-        if (len - off < 4)
-            return -EINVAL;
-        n = get32(rec + off);
-        if (len - off - 4 < n)
-            return -EINVAL;
-        argv[i] = (const char *)rec + off + 4;
-        lens[i] = n;
-        off += 4 + n;
-    }
-    if (off != len)
-        return -EINVAL;
-    *ret_db = rec[1];
-    return argc;
-}
-
-static void list_push(struct record_list *l, struct record *r)
-{
-    r->next = NULL;
-    if (l->tail)
-        l->tail->next = r;
-    else
-        l->head = r;
-    l->tail = r;
-    l->n++;
-    l->bytes += r->len;
-}
-
-static struct record *list_pop(struct record_list *l)
-{
-    struct record *r = l->head;
-
-    if (!r)
-        return NULL;
-    l->head = r->next;
-    if (!l->head)
-        l->tail = NULL;
-    l->n--;
-    l->bytes -= r->len;
-    return r;
-}
-
-static void list_append(struct record_list *to, struct record_list *from)
-{
-    if (!from->head)
-        return;
-    if (to->tail)
-        to->tail->next = from->head;
-    else
-        to->head = from->head;
-    to->tail = from->tail;
-    to->n += from->n;
-    to->bytes += from->bytes;
-    *from = (struct record_list){0};
-}
-
-static void list_free(struct record_list *l)
-{
-    struct record *r;
-
-    while ((r = list_pop(l)))
-        free(r);
-}
-
 /* Queue one encoded command; the caller holds the lock. */
 static int push_locked(struct sink *s, int db, int argc, const char *const *argv,
                        const size_t *lens)
@@ -211,8 +87,8 @@ static int push_locked(struct sink *s, int db, int argc, const char *const *argv
     r = malloc(sizeof(*r) + n);
     if (!r)
         return -ENOMEM;
-    r->len = (size_t)sink_encode(db, argc, argv, lens, r->data, n);
-    list_push(&s->queue, r);
+    r->len = (size_t)record_encode(db, argc, argv, lens, r->data, n);
+    record_list_push(&s->queue, r);
     if (s->queue.n == 1)
         pthread_cond_signal(&s->wake);
     return 0;
@@ -282,8 +158,8 @@ static int build_xadd(const struct sink *s, const struct sink_line *l, struct xa
 
 int sink_line(struct sink *s, const struct sink_line *l)
 {
-    const char *argv[SINK_ARGC_MAX];
-    size_t lens[SINK_ARGC_MAX];
+    const char *argv[RECORD_ARGC_MAX];
+    size_t lens[RECORD_ARGC_MAX];
     struct xadd_bufs b;
     int argc, r;
 
@@ -358,22 +234,6 @@ static void lost(struct sink *s, const char *why)
              rconn_target_name(s->o.target, name, sizeof(name)), why);
 }
 
-/* The value of field name in an XADD's argv (after the ID), or NULL. */
-static const char *xadd_field(const char **argv, const size_t *lens, int argc, const char *name,
-                              size_t *ret_len)
-{
-    int i = 2;
-
-    while (i < argc && !(lens[i] == 1 && argv[i][0] == '*'))
-        i++;
-    for (i++; i + 1 < argc; i += 2)
-        if (lens[i] == strlen(name) && memcmp(argv[i], name, lens[i]) == 0) {
-            *ret_len = lens[i + 1];
-            return argv[i + 1];
-        }
-    return NULL;
-}
-
 static int select_now(struct sink *s, int db)
 {
     char buf[16], why[RCONN_WHY_MAX];
@@ -404,20 +264,20 @@ static uint64_t last_seq(struct sink *s, const char *key, size_t key_len)
     if (rconn_command(&s->conn, 6, argv, lens, &rep, why, sizeof(why)) < 0)
         return 0;
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 && rep->element[0]->elements == 2) {
-        const char *fargv[SINK_ARGC_MAX], *run, *v;
-        size_t flens[SINK_ARGC_MAX];
+        const char *fargv[RECORD_ARGC_MAX], *run, *v;
+        size_t flens[RECORD_ARGC_MAX];
         int n;
         fields = rep->element[0]->element[1];
-        n = (int)(fields->elements < SINK_ARGC_MAX - 3 ? fields->elements : SINK_ARGC_MAX - 3);
+        n = (int)(fields->elements < RECORD_ARGC_MAX - 3 ? fields->elements : RECORD_ARGC_MAX - 3);
         fargv[0] = "XADD", fargv[1] = key, fargv[2] = "*";
         flens[0] = 4, flens[1] = key_len, flens[2] = 1;
         for (int i = 0; i < n; i++) {
             fargv[3 + i] = fields->element[i]->str;
             flens[3 + i] = fields->element[i]->len;
         }
-        run = xadd_field(fargv, flens, n + 3, "run", &flen);
+        run = record_xadd_field(fargv, flens, n + 3, "run", &flen);
         if (run && flen == strlen(s->run) && memcmp(run, s->run, flen) == 0) {
-            v = xadd_field(fargv, flens, n + 3, "seq", &flen);
+            v = record_xadd_field(fargv, flens, n + 3, "seq", &flen);
             seq = v ? strtoull(v, NULL, 10) : 0;
         }
     }
@@ -433,13 +293,13 @@ static uint64_t last_seq(struct sink *s, const char *key, size_t key_len)
  * stay at-least-once. */
 static void resync(struct sink *s, const struct spool_rec *recs, size_t n, bool *skip)
 {
-    const char *argv[SINK_ARGC_MAX], *v;
-    size_t lens[SINK_ARGC_MAX], flen;
+    const char *argv[RECORD_ARGC_MAX], *v;
+    size_t lens[RECORD_ARGC_MAX], flen;
     bool active = false;
     int db, ch;
 
     for (size_t i = 0; i < n && s->conn.ctx; i++) {
-        int argc = sink_decode(recs[i].data, recs[i].len, &db, argv, lens, SINK_ARGC_MAX);
+        int argc = record_decode(recs[i].data, recs[i].len, &db, argv, lens, RECORD_ARGC_MAX);
         if (argc < 3 || lens[0] != 4 || memcmp(argv[0], "XADD", 4) != 0)
             continue;
         for (ch = 0; ch < SINK_CHANNELS && !(strlen(s->keys[ch]) == lens[1] &&
@@ -451,7 +311,7 @@ static void resync(struct sink *s, const struct spool_rec *recs, size_t n, bool 
             s->resync_seq[ch] = select_now(s, db) == 0 ? last_seq(s, argv[1], lens[1]) : 0;
             s->resync[ch] = s->resync_seq[ch] ? RESYNC_SKIPPING : RESYNC_DONE;
         }
-        v = xadd_field(argv, lens, argc, "seq", &flen);
+        v = record_xadd_field(argv, lens, argc, "seq", &flen);
         if (s->resync[ch] == RESYNC_SKIPPING && v && strtoull(v, NULL, 10) <= s->resync_seq[ch])
             skip[i] = true;
         else
@@ -468,11 +328,11 @@ static void resync(struct sink *s, const struct spool_rec *recs, size_t n, bool 
 static size_t append_batch(struct sink *s, const struct spool_rec *recs, size_t n, const bool *skip,
                            int *which, size_t *ret_upto)
 {
-    const char *argv[SINK_ARGC_MAX];
-    size_t lens[SINK_ARGC_MAX], k = 0, i;
+    const char *argv[RECORD_ARGC_MAX];
+    size_t lens[RECORD_ARGC_MAX], k = 0, i;
 
     for (i = 0; i < n; i++) {
-        int db, argc = sink_decode(recs[i].data, recs[i].len, &db, argv, lens, SINK_ARGC_MAX);
+        int db, argc = record_decode(recs[i].data, recs[i].len, &db, argv, lens, RECORD_ARGC_MAX);
         if (argc < 0 || skip[i])
             continue;
         if (rconn_append_select(&s->conn, db) == 1)
@@ -521,40 +381,16 @@ static size_t send_batch(struct sink *s, const struct spool_rec *recs, size_t n)
     return upto;
 }
 
+#define SINK_BUNDLE_MAX ((size_t)256 * 1024)
+
 /* Move what the thread holds to the end of the spool (not connected, or
- * the queue is filling up faster than Redis takes it). */
-/* Pack records from the head of pending into one spool record (a bundle:
- * magic byte, u32 count, then u32 length + record each), so the disk sees
- * one write and one checksum per SINK_BUNDLE_MAX bytes, not per line.
- * Returns how many records it packed into s->bundle, with *ret_len. */
-static size_t pack(struct sink *s, size_t *ret_len)
-{
-    size_t len = 5, n = 0;
-
-    for (struct record *r = s->pending.head; r; r = r->next) {
-        if (n > 0 && len + 4 + r->len > s->bundle_max)
-            break;
-        if (4 + r->len + 5 > SINK_BUNDLE_MAX && n == 0) { /* one big record alone */
-            uint8_t *b = realloc(s->bundle, 9 + r->len);
-            if (!b)
-                return 0;
-            s->bundle = b;
-        }
-        put32(s->bundle + len, (uint32_t)r->len);
-        memcpy(s->bundle + len + 4, r->data, r->len);
-        len += 4 + r->len;
-        n++;
-    }
-    s->bundle[0] = BUNDLE_MAGIC;
-    put32(s->bundle + 1, (uint32_t)n);
-    *ret_len = len;
-    return n;
-}
-
+ * the queue filling up faster than Redis takes it), in bundles: one disk
+ * write and one checksum per bundle, not per line. */
 static void spill(struct sink *s)
 {
     while (s->o.spool && s->pending.head) {
-        size_t len = 0, n = pack(s, &len);
+        size_t len = 0,
+               n = record_pack(&s->pending, s->bundle_max, &s->bundle, &s->bundle_cap, &len);
         int e = n ? spool_append(s->o.spool, s->bundle, len) : -ENOMEM;
         if (e == -EFBIG && n == 1) { /* one record larger than the whole spool */
             pthread_mutex_lock(&s->lock);
@@ -565,11 +401,11 @@ static void spill(struct sink *s)
             break;
         }
         while (n--)
-            free(list_pop(&s->pending));
+            free(record_list_pop(&s->pending));
     }
     /* Memory only: keep the newest queue_max_bytes, count what goes. */
     while (s->pending.bytes > s->o.queue_max_bytes && s->pending.n > 1) {
-        free(list_pop(&s->pending));
+        free(record_list_pop(&s->pending));
         pthread_mutex_lock(&s->lock);
         s->dropped++;
         pthread_mutex_unlock(&s->lock);
@@ -588,40 +424,11 @@ static bool overflow(struct sink *s)
     pthread_mutex_lock(&s->lock);
     high = s->queue.bytes > s->o.queue_max_bytes / 2;
     if (high)
-        list_append(&s->pending, &s->queue);
+        record_list_append(&s->pending, &s->queue);
     pthread_mutex_unlock(&s->lock);
     if (high)
         spill(s);
     return high;
-}
-
-/* Spool first: whatever is there is older than anything in memory. */
-/* The records of one spool record: a bundle, or (older spools) one record. */
-static long unpack(struct sink *s, const struct spool_rec *rec)
-{
-    const uint8_t *p = rec->data;
-    size_t off = 5, n;
-
-    if (rec->len < 5 || p[0] != BUNDLE_MAGIC) {
-        s->unpacked[0] = *rec;
-        return 1;
-    }
-    n = get32(p + 1);
-    if (n > s->unpacked_cap) {
-        struct spool_rec *u = realloc(s->unpacked, n * sizeof(*u));
-        if (!u)
-            return -ENOMEM;
-        s->unpacked = u;
-        s->unpacked_cap = n;
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t len;
-        if (rec->len - off < 4 || rec->len - off - 4 < (len = get32(p + off)))
-            return (long)i; /* damaged tail: what parsed is sent */
-        s->unpacked[i] = (struct spool_rec){p + off + 4, len};
-        off += 4 + len;
-    }
-    return (long)n;
 }
 
 /* Spool first: whatever is there is older than anything in memory. A
@@ -633,16 +440,18 @@ static bool send_spool(struct sink *s)
 
     while (s->conn.ctx && s->o.spool) {
         int got = spool_peek(s->o.spool, &rec, 1, 0);
-        long n = got > 0 ? unpack(s, &rec) : got;
+        long n = got > 0 ? record_unpack(rec.data, rec.len, &s->unpacked, &s->unpacked_cap) : got;
         size_t off = 0;
         if (n < 0 || got <= 0)
             return got == 0;
         while (off < (size_t)n) {
-            size_t k = (size_t)n - off < SINK_BATCH_MAX ? (size_t)n - off : SINK_BATCH_MAX;
-            size_t done = send_batch(s, s->unpacked + off, k);
-            off += done;
+            size_t k = (size_t)n - off, done;
+            if (k > SINK_BATCH_MAX)
+                k = SINK_BATCH_MAX;
+            done = send_batch(s, s->unpacked + off, k);
             if (done < k)
                 return false;
+            off += done;
         }
         spool_pop(s->o.spool, 1);
         overflow(s);
@@ -664,7 +473,7 @@ static bool send_pending(struct sink *s)
         }
         done = send_batch(s, recs, n);
         for (size_t i = 0; i < done; i++)
-            free(list_pop(&s->pending));
+            free(record_list_pop(&s->pending));
         if (done < n || overflow(s))
             return false;
     }
@@ -793,7 +602,7 @@ static bool wait_work(struct sink *s)
         deadline_ts(until, now, &ts);
         pthread_cond_timedwait(&s->wake, &s->lock, &ts);
     }
-    list_append(&s->pending, &s->queue);
+    record_list_append(&s->pending, &s->queue);
     pthread_mutex_unlock(&s->lock);
     return closing;
 }
@@ -829,7 +638,7 @@ static void *thread_main(void *arg)
             break;
     }
     pthread_mutex_lock(&s->lock);
-    list_append(&s->pending, &s->queue);
+    record_list_append(&s->pending, &s->queue);
     pthread_mutex_unlock(&s->lock);
     spill(s);
     rconn_close(&s->conn);
@@ -847,6 +656,17 @@ static int make_keys(struct sink *s)
     return 0;
 }
 
+/* The spool makes segments of a sixteenth of its cap: keep a bundle well
+ * inside one, so the cap drops little at a time. */
+static size_t bundle_size(size_t spool_max)
+{
+    size_t n = spool_max / 64;
+
+    if (n > SINK_BUNDLE_MAX)
+        return SINK_BUNDLE_MAX;
+    return n < 4096 ? 4096 : n;
+}
+
 static struct sink *sink_free(struct sink *s)
 {
     for (int i = 0; i < SINK_CHANNELS; i++)
@@ -854,8 +674,8 @@ static struct sink *sink_free(struct sink *s)
     free(s->metric_base);
     free(s->bundle);
     free(s->unpacked);
-    list_free(&s->queue);
-    list_free(&s->pending);
+    record_list_free(&s->queue);
+    record_list_free(&s->pending);
     spool_free(s->o.spool);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->wake);
@@ -882,12 +702,8 @@ int sink_start(const struct sink_opts *o, struct sink **ret)
     pthread_condattr_destroy(&ca);
     r = make_keys(s);
     s->bundle = malloc(SINK_BUNDLE_MAX);
-    /* The spool makes segments of a sixteenth of its cap: keep a bundle
-     * well inside one, so the cap drops little at a time. */
-    s->bundle_max =
-        o->spool_max_bytes / 64 < SINK_BUNDLE_MAX ? o->spool_max_bytes / 64 : SINK_BUNDLE_MAX;
-    if (s->bundle_max < 4096)
-        s->bundle_max = 4096;
+    s->bundle_cap = SINK_BUNDLE_MAX;
+    s->bundle_max = bundle_size(o->spool_max_bytes);
     s->unpacked = malloc(sizeof(*s->unpacked) * 64);
     s->unpacked_cap = 64;
     if (r == 0 && (!s->bundle || !s->unpacked))

@@ -19,7 +19,6 @@
 
 #define SINK_BATCH_MAX       256        /* commands per pipeline round trip */
 #define SINK_BATCH_BYTES_MAX (1u << 20) /* bytes per pipeline round trip */
-#define SINK_ARGC_MAX        24
 
 enum sink_channel { SINK_INFO, SINK_STATUS, SINK_ERROR, SINK_CRASH, SINK_CHANNELS };
 
@@ -68,11 +67,3 @@ int sink_wait_connected(struct sink *s, unsigned ms);
 /* Flush for at most flush_ms (what is left goes to the spool, replayed by
  * the next run), stop the thread, free everything. Takes NULL. */
 void sink_close(struct sink *s, unsigned flush_ms);
-
-/* Encode a command (argv) for db as one queue/spool record; exposed for
- * tests. Returns the record length, or -E2BIG if it does not fit size. */
-long sink_encode(int db, int argc, const char *const *argv, const size_t *lens, uint8_t *buf,
-                 size_t size);
-/* Decode a record into argv pointing into rec. Returns argc or -EINVAL. */
-int sink_decode(const uint8_t *rec, size_t len, int *ret_db, const char **argv, size_t *lens,
-                int max);
