@@ -48,7 +48,8 @@ help:
 	@echo "make deps         install the Debian packages everything here needs"
 	@echo "make test         deps, unit tests (Check, ASan/UBSan), integration tests (pytest, PID 1)"
 	@echo "make demo         deps, then an example app under wrapp as PID 1"
-	@echo "make bench        wrapp against tini-static, catatonit and dumb-init"
+	@echo "make bench        wrapp against tini-static, catatonit and dumb-init; and streaming"
+	@echo "                  against redis-benchmark and a synchronous XADD loop"
 	@echo "make fuzz         libFuzzer harnesses, FUZZ_SECONDS each (default $(FUZZ_SECONDS))"
 	@echo "make lint         clang-format check, clang-tidy, cppcheck"
 	@echo "make format       clang-format in place;  make analyze: gcc -fanalyzer"
@@ -150,8 +151,9 @@ fuzz: $(FUZZERS)
 	    2>$(B)/fuzz/$$n.log || { tail -40 $(B)/fuzz/$$n.log; exit 1; }; \
 	  grep -E 'stat::number_of_executed_units|Done' $(B)/fuzz/$$n.log | tail -2; done
 
-bench: deps $(B)/wrapp
+bench: deps $(B)/wrapp $(B)/testapp
 	$(Q)bash tests/bench/bench.sh $(CURDIR)/$(B)/wrapp
+	$(Q)bash tests/bench/stream.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/testapp
 
 demo: deps $(B)/wrapp $(B)/testapp
 	$(Q)bash examples/demo.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/testapp

@@ -49,6 +49,10 @@ struct sink {
     uint64_t resync_seq[SINK_CHANNELS];
     uint8_t *bundle; /* spill buffer */
     size_t bundle_cap;
+    /* per round trip, on the heap (too large for the stack) */
+    int which[SINK_BATCH_MAX * 2];
+    bool skip[SINK_BATCH_MAX];
+    struct spool_rec batch[SINK_BATCH_MAX];
     size_t bundle_max;          /* bytes per bundle: a fraction of a spool segment */
     struct spool_rec *unpacked; /* records of the bundle being replayed */
     size_t unpacked_cap;
@@ -349,10 +353,11 @@ static size_t append_batch(struct sink *s, const struct spool_rec *recs, size_t 
  * or refused for good); fewer than n means the connection was lost. */
 static size_t send_batch(struct sink *s, const struct spool_rec *recs, size_t n)
 {
-    int which[SINK_BATCH_MAX * 2];
-    bool skip[SINK_BATCH_MAX] = {0};
+    int *which = s->which;
+    bool *skip = s->skip;
     size_t upto = 0, k, done = 0;
 
+    memset(skip, 0, n * sizeof(*skip));
     if (s->needs_resync)
         resync(s, recs, n, skip);
     if (!s->conn.ctx)
@@ -461,7 +466,7 @@ static bool send_spool(struct sink *s)
 
 static bool send_pending(struct sink *s)
 {
-    struct spool_rec recs[SINK_BATCH_MAX];
+    struct spool_rec *recs = s->batch;
     struct record *r;
 
     while (s->conn.ctx && s->pending.head) {
