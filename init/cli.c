@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include "ascii.h"
+#include "decimal.h"
 #include "fdio.h"
 #include "log.h"
 #include "macro.h"
@@ -136,13 +137,10 @@ static int parse_seconds(const char *s, unsigned *ret_ms)
 
 static int parse_uint(const char *s, long max, unsigned *ret)
 {
-    char *end;
-    long v;
+    long v = decimal_parse(s, 0, max);
 
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (*s < '0' || *s > '9' || *end || errno || v > max)
-        return -EINVAL;
+    if (v < 0)
+        return (int)v;
     *ret = (unsigned)v;
     return 0;
 }

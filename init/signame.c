@@ -6,6 +6,7 @@
 #include "signame.h"
 
 #include "ascii.h"
+#include "decimal.h"
 #include "log.h"
 
 #include <errno.h>
@@ -21,27 +22,13 @@ static const char *const names[32] = {
     [31] = "SYS",
 };
 
-static int parse_number(const char *s, long lo, long hi)
-{
-    char *end;
-    long v;
-
-    if (*s < '0' || *s > '9')
-        return -EINVAL;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (*end != '\0' || errno != 0 || v < lo || v > hi)
-        return -EINVAL;
-    return (int)v;
-}
-
 int signame_parse(const char *s)
 {
     int r;
 
     if (ascii_ncase_eq(s, "SIG", 3))
         s += 3;
-    r = parse_number(s, 1, SIGNAME_MAX);
+    r = (int)decimal_parse(s, 1, SIGNAME_MAX);
     if (r > 0)
         return r;
     for (int i = 1; i < 32; i++)
@@ -54,13 +41,13 @@ int signame_parse(const char *s)
     if (ascii_ncase_eq(s, "RTMIN", 5)) {
         if (s[5] == '\0')
             return SIGNAME_RTMIN;
-        r = s[5] == '+' ? parse_number(s + 6, 0, SIGNAME_MAX - SIGNAME_RTMIN) : -EINVAL;
+        r = s[5] == '+' ? (int)decimal_parse(s + 6, 0, SIGNAME_MAX - SIGNAME_RTMIN) : -EINVAL;
         return r < 0 ? r : SIGNAME_RTMIN + r;
     }
     if (ascii_ncase_eq(s, "RTMAX", 5)) {
         if (s[5] == '\0')
             return SIGNAME_MAX;
-        r = s[5] == '-' ? parse_number(s + 6, 0, SIGNAME_MAX - SIGNAME_RTMIN) : -EINVAL;
+        r = s[5] == '-' ? (int)decimal_parse(s + 6, 0, SIGNAME_MAX - SIGNAME_RTMIN) : -EINVAL;
         return r < 0 ? r : SIGNAME_MAX - r;
     }
     return -EINVAL;

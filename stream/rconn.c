@@ -7,6 +7,7 @@
  */
 #include "rconn.h"
 
+#include "decimal.h"
 #include "fdio.h"
 #include "log.h"
 #include "macro.h"
@@ -64,24 +65,14 @@ static int decode(const char *s, size_t n, char **ret)
     return 0;
 }
 
-static int parse_num(const char *s, long lo, long hi, int *ret)
-{
-    char *end;
-    long v;
-
-    if (*s < '0' || *s > '9')
-        return -EINVAL;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (*end || errno || v < lo || v > hi)
-        return -EINVAL;
-    *ret = (int)v;
-    return 0;
-}
-
 static int parse_db(const char *s, int *ret)
 {
-    return parse_num(s, 0, 1023, ret);
+    long v = decimal_parse(s, 0, 1023);
+
+    if (v < 0)
+        return (int)v;
+    *ret = (int)v;
+    return 0;
 }
 
 static int parse_unix(const char *rest, struct rconn_target *t)
@@ -133,7 +124,8 @@ static int parse_hostport(const char *s, struct rconn_target *t)
         if (plen == 0 || plen >= sizeof(port))
             return -EINVAL;
         memcpy(port, colon + 1, plen);
-        if (parse_num(port, 1, 65535, &p) < 0)
+        p = (int)decimal_parse(port, 1, 65535);
+        if (p < 0)
             return -EINVAL;
         t->port = p;
     }

@@ -34,6 +34,8 @@ usage() {
 [[ $# -ge 1 && $# -le 2 ]] || usage
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/bench/lib.sh
+source "$script_dir/lib.sh"
 repo_root=$(cd "$script_dir/../.." && pwd)
 
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
@@ -69,33 +71,12 @@ peers=(tini-static catatonit dumb-init)
 declare -A bin_of val
 present=() # names of the inits that exist, in table order
 
-log() {
-    echo "$*" >&2
-}
-
 # ---- helpers -------------------------------------------------------------
-
-# median NUMBER...: prints the median (mean of the two middle ones if even).
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-        END { if (NR == 0) exit 1
-              if (NR % 2) print v[(NR + 1) / 2]
-              else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# field KEY LINE: prints the value of KEY=VALUE in a space-separated line.
-field() {
-    tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -n 1
-}
 
 # rotated K: the present inits, rotated left by K (cheap interleaving).
 rotated() {
     local k=$(($1 % ${#present[@]}))
     printf '%s\n' "${present[@]:k}" "${present[@]:0:k}"
-}
-
-fmt() {
-    awk -v v="$1" -v p="${2:-1}" 'BEGIN { printf "%.*f", p, v }'
 }
 
 # ---- setup ---------------------------------------------------------------
@@ -288,13 +269,6 @@ best_peer() {
         fi
     done
     [[ -n $best ]] && echo "$best_name $best"
-}
-
-# ratio A B: A / B with two decimals, or n/a.
-ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN {
-        if (a == "" || a == "nan" || b == "" || b == "nan" || b <= 0) print "n/a"
-        else printf "%.2f", a / b }'
 }
 
 # print_metric METRIC PRECISION [EXTRA]
