@@ -639,7 +639,10 @@ static void *thread_main(void *arg)
         if (!s->conn.ctx)
             spill(s);
         report_drops(s, &reported_queue, &reported_spool);
-        if (closing && (is_drained(s) || now_ms() >= s->flush_deadline))
+        /* Closing: stop once everything is out, at the deadline, or at once
+         * when Redis is unreachable (the spool keeps it for the next run; a
+         * container stop must not wait on a dead Redis). */
+        if (closing && (is_drained(s) || now_ms() >= s->flush_deadline || !s->conn.ctx))
             break;
     }
     pthread_mutex_lock(&s->lock);
