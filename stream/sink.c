@@ -639,10 +639,7 @@ static void *thread_main(void *arg)
         if (!s->conn.ctx)
             spill(s);
         report_drops(s, &reported_queue, &reported_spool);
-        /* Closing: stop once everything is out, at the deadline, or at once
-         * when Redis is unreachable (the spool keeps it for the next run; a
-         * container stop must not wait on a dead Redis). */
-        if (closing && (is_drained(s) || now_ms() >= s->flush_deadline || !s->conn.ctx))
+        if (closing && (is_drained(s) || now_ms() >= s->flush_deadline))
             break;
     }
     pthread_mutex_lock(&s->lock);
