@@ -131,7 +131,7 @@ void config_init(struct config *c)
     c->output.max_line = CONFIG_MAX_LINE;
     c->output.spool_max_bytes = 256.0 * 1024 * 1024;
     c->output.queue_max_bytes = 16.0 * 1024 * 1024;
-    c->output.flush_ms = 5000;
+    c->output.flush_ms = 2000;
     c->output.has_fields = true;
     c->debug.port = CONFIG_DEBUG_PORT;
     c->init.grace_ms = CONFIG_GRACE_MS_DEF;
