@@ -351,39 +351,78 @@ static size_t append_batch(struct sink *s, const struct spool_rec *recs, size_t 
 
 /* One pipeline round trip. Returns how many records are done (delivered
  * or refused for good); fewer than n means the connection was lost. */
+/* Read one reply; returns false when the connection was lost. */
+static bool read_reply(struct sink *s, int which, size_t *done)
+{
+    redisReply *rep = NULL;
+
+    if (redisGetReply(s->conn.ctx, (void **)&rep) != REDIS_OK || !rep) {
+        lost(s, s->conn.ctx ? s->conn.ctx->errstr : "connection closed");
+        return false;
+    }
+    if (rep->type == REDIS_REPLY_ERROR && (which < 0 || is_transient(rep))) {
+        char why[RCONN_WHY_MAX];
+        snprintf(why, sizeof(why), "%.*s", (int)rep->len, rep->str);
+        freeReplyObject(rep);
+        lost(s, why);
+        return false;
+    }
+    if (rep->type == REDIS_REPLY_ERROR)
+        refused(s, rep);
+    freeReplyObject(rep);
+    if (which >= 0)
+        *done = (size_t)which + 1;
+    return true;
+}
+
+/* Write out what was appended (so Redis works while we read). */
+static bool flush_out(struct sink *s)
+{
+    int is_done = 0;
+
+    while (!is_done)
+        if (redisBufferWrite(s->conn.ctx, &is_done) != REDIS_OK) {
+            lost(s, s->conn.ctx->errstr);
+            return false;
+        }
+    return true;
+}
+
+/* Pipeline round trips for n records, in slices of SINK_SLICE with two
+ * slices in flight: Redis executes one while the replies of the other are
+ * read. Returns how many records are done (delivered or refused for
+ * good); fewer than n means the connection was lost. */
 static size_t send_batch(struct sink *s, const struct spool_rec *recs, size_t n)
 {
     int *which = s->which;
     bool *skip = s->skip;
-    size_t upto = 0, k, done = 0;
+    size_t sent = 0, k_total = 0, k_read = 0, done = 0;
 
     memset(skip, 0, n * sizeof(*skip));
     if (s->needs_resync)
         resync(s, recs, n, skip);
     if (!s->conn.ctx)
         return 0;
-    k = append_batch(s, recs, n, skip, which, &upto);
-
-    for (size_t j = 0; j < k; j++) {
-        redisReply *rep = NULL;
-        if (redisGetReply(s->conn.ctx, (void **)&rep) != REDIS_OK || !rep) {
-            lost(s, s->conn.ctx ? s->conn.ctx->errstr : "connection closed");
-            return done;
+    while (sent < n || k_read < k_total) {
+        if (sent < n && k_total - k_read < 2 * SINK_SLICE) {
+            size_t m = n - sent, upto = 0, k;
+            if (m > SINK_SLICE)
+                m = SINK_SLICE;
+            k = append_batch(s, recs + sent, m, skip + sent, which + k_total, &upto);
+            for (size_t j = k_total; j < k_total + k; j++)
+                which[j] = which[j] < 0 ? -1 : which[j] + (int)sent;
+            k_total += k;
+            sent += upto;
+            if (upto < m)
+                n = sent; /* out of memory appending: send what is queued */
+            if (!flush_out(s))
+                return done;
+            continue;
         }
-        if (rep->type == REDIS_REPLY_ERROR && (which[j] < 0 || is_transient(rep))) {
-            char why[RCONN_WHY_MAX];
-            snprintf(why, sizeof(why), "%.*s", (int)rep->len, rep->str);
-            freeReplyObject(rep);
-            lost(s, why);
+        if (!read_reply(s, which[k_read++], &done))
             return done;
-        }
-        if (rep->type == REDIS_REPLY_ERROR)
-            refused(s, rep);
-        freeReplyObject(rep);
-        if (which[j] >= 0)
-            done = (size_t)which[j] + 1;
     }
-    return upto;
+    return sent;
 }
 
 #define SINK_BUNDLE_MAX ((size_t)256 * 1024)

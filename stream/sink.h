@@ -17,8 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SINK_BATCH_MAX       1024       /* commands per pipeline round trip */
-#define SINK_BATCH_BYTES_MAX (1u << 20) /* bytes per pipeline round trip */
+#define SINK_BATCH_MAX       1024          /* records per send, in slices */
+#define SINK_SLICE           ((size_t)128) /* records per write; two slices in flight */
+#define SINK_BATCH_BYTES_MAX (1u << 20)    /* bytes per pipeline round trip */
 
 enum sink_channel { SINK_INFO, SINK_STATUS, SINK_ERROR, SINK_CRASH, SINK_CHANNELS };
 
