@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # debsrc.sh PACKAGE DESTDIR
 #
 # Fetch Debian's *source* package PACKAGE and unpack it, with Debian's
