@@ -39,12 +39,19 @@ int main(int argc, char **argv)
     struct spawn_plan plan = {0};
     struct run run;
     struct output *out = NULL;
-    int r, code;
+    int *handover = NULL, r, code;
+    size_t n_handover = 0;
 
     /* Operator commands: not an init, so no signal set-up. An app called
      * "logs" runs as "wrapp -- logs". */
     if (argc > 1 && strcmp(argv[1], "logs") == 0)
         return tail_main(argc - 1, argv + 1);
+    /* Before wrapp opens anything: which fds are the app's to inherit. */
+    r = spawn_inherited_fds(&handover, &n_handover);
+    if (r < 0) {
+        log_error_errno(r, "cannot list the inherited file descriptors");
+        return 1;
+    }
     r = sigs_setup(&sigs);
     if (r < 0) {
         log_error_errno(r, "cannot set up signal handling");
@@ -53,24 +60,29 @@ int main(int argc, char **argv)
     config_init(&cfg);
     r = cli_parse(argc, argv, environ, &cfg);
     if (r != CLI_RUN) {
+        free(handover);
         config_fini(&cfg);
         return r == CLI_EXIT_OK ? 0 : CLI_EXIT_USAGE;
     }
     set_process_attrs(&cfg);
     r = spawn_plan_build(&cfg, "/etc", &plan);
     if (r < 0) {
+        free(handover);
         config_fini(&cfg);
         return CLI_EXIT_USAGE;
     }
     if (cfg.redis.is_set) {
         r = output_open(&cfg, &out);
         if (r < 0) {
+            free(handover);
             spawn_plan_fini(&plan);
             config_fini(&cfg);
             return r == -ETIMEDOUT ? 1 : CLI_EXIT_USAGE;
         }
         output_plan(out, &plan);
     }
+    plan.handover_fds = handover;
+    plan.n_handover = n_handover;
     code = run_app(&run, &cfg, &sigs, &plan, out);
     if (out)
         output_finish(out, run.exit_code);
@@ -78,5 +90,6 @@ int main(int argc, char **argv)
     spawn_plan_fini(&plan);
     config_fini(&cfg);
     sigs_fini(&sigs);
+    free(handover);
     return code;
 }

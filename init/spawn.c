@@ -12,6 +12,8 @@
 #include "macro.h"
 #include "users.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -392,6 +394,40 @@ static void report(const struct spawn_plan *p, const struct child_err *e)
     }
 }
 
+int spawn_inherited_fds(int **ret, size_t *ret_n)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int *v = NULL, self;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+
+    *ret = NULL;
+    *ret_n = 0;
+    if (!d)
+        return 0;
+    self = dirfd(d);
+    while ((e = readdir(d))) {
+        long fd = strtol(e->d_name, NULL, 10);
+        if (fd < 3 || fd == self || !isdigit((unsigned char)e->d_name[0]))
+            continue;
+        if (n == cap) {
+            int *nv = realloc(v, (cap ? cap * 2 : 8) * sizeof(*v));
+            if (!nv) {
+                free(v);
+                closedir(d);
+                return -ENOMEM;
+            }
+            v = nv;
+            cap = cap ? cap * 2 : 8;
+        }
+        v[n++] = (int)fd;
+    }
+    closedir(d);
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
 int spawn_start(const struct spawn_plan *p, const struct sigs *s, pid_t *ret_pid)
 {
     /* The child's stack until execve: vfork-style, no copy of wrapp's
@@ -404,6 +440,8 @@ int spawn_start(const struct spawn_plan *p, const struct sigs *s, pid_t *ret_pid
         return log_error_errno(neg_errno(), "cannot start the app \"%s\": clone", p->argv[0]);
     if (ctx.err.stage >= 0)
         report(p, &ctx.err);
+    for (size_t i = 0; i < p->n_handover; i++)
+        close(p->handover_fds[i]);
     *ret_pid = pid;
     return 0;
 }

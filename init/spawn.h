@@ -35,9 +35,11 @@ struct spawn_plan {
     size_t n_groups;
     char *user_label; /* for messages: "archer (1000:1000)" */
     char *workdir;
-    bool take_tty; /* make the child the foreground process group */
-    int out_fd;    /* dup'ed onto the child's stdout; -1: inherited */
-    int err_fd;    /* dup'ed onto the child's stderr; -1: inherited */
+    bool take_tty;           /* make the child the foreground process group */
+    int out_fd;              /* dup'ed onto the child's stdout; -1: inherited */
+    int err_fd;              /* dup'ed onto the child's stderr; -1: inherited */
+    const int *handover_fds; /* inherited fds closed in wrapp once the app has them */
+    size_t n_handover;
 };
 
 /* Build the plan from the config and the current environment (environ).
@@ -52,6 +54,12 @@ void spawn_plan_fini(struct spawn_plan *p);
  * failed: it then exits 126/127 after wrapp logged why). -errno if clone
  * itself failed. */
 int spawn_start(const struct spawn_plan *p, const struct sigs *s, pid_t *ret_pid);
+
+/* The fds >= 3 wrapp was started with (from /proc/self/fd; none when /proc
+ * is missing). Call first thing in main, before wrapp opens any fd. The app
+ * inherits them; spawn_start closes wrapp's copies, so wrapp never holds a
+ * socket or pipe end that was meant for the app. *ret is owned. */
+int spawn_inherited_fds(int **ret, size_t *ret_n);
 
 /* Exposed for tests: the environment for the child: base, then the
  * user's HOME/USER/LOGNAME (when name/home given), then overrides

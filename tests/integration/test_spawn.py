@@ -165,3 +165,28 @@ def test_interactive_shell_has_job_control(testapp):
     assert "JOBCTL-ON" in out, out
     assert "cannot set terminal process group" not in out
     assert p.returncode == 5
+
+
+def test_inherited_fds_go_to_the_app_and_wrapp_lets_go_of_them(testapp):
+    # A pipe's write end handed to wrapp as fd 3: the app gets it; once the
+    # app closes it, the reader sees EOF although wrapp still runs (wrapp
+    # closed its own copy after starting the app).
+    r_fd, w_fd = os.pipe()
+    os.set_inheritable(w_fd, True)
+    # wrapp as a plain process: unshare --fork would keep its own copy open.
+    p = subprocess.Popen([WRAPP, "--", "bash", "-c",
+                           f"echo from-app >&{w_fd}; exec {w_fd}>&-; sleep 3"],
+                         pass_fds=[w_fd])
+    os.close(w_fd)
+    t0 = time.monotonic()
+    data = b""
+    while True:
+        chunk = os.read(r_fd, 100)
+        if not chunk:
+            break
+        data += chunk
+    took = time.monotonic() - t0
+    p.wait(10)
+    os.close(r_fd)
+    assert data == b"from-app\n"
+    assert took < 2, f"EOF only after {took:.1f} s: wrapp kept the inherited fd open"
