@@ -288,7 +288,10 @@ def test_a_100_mb_line_is_split_and_memory_stays_bounded(start_wrapp, redis_serv
     cfg.write_text('{"output": {"spool_dir": "%s", "passthrough": false}, "redis": {"maxlen": 0}}'
                    % (tmp_path / "spool"))
     w = start_wrapp(["-c", str(cfg), "--", "sh", "-c",
-                     "head -c 100000000 /dev/zero | tr '\\0' y; echo; echo end"],
+                     # 100 MB in 1 MB writes, paced (~100 MB/s): about the line, not
+                     # about bursts faster than Redis and the disk (README: limits)
+                     "for i in $(seq 100); do head -c 1000000 /dev/zero | tr '\\0' y; "
+                     "sleep 0.005; done; echo; echo end"],
                     env={"WRAPP_REDIS_URL": redis_server.url, "WRAPP_STREAM_NAME": "big"})
     peak = 0
     while w.proc.poll() is None:
