@@ -13,6 +13,7 @@
 #include "log.h"
 #include "macro.h"
 #include "signame.h"
+#include "strv.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -100,20 +101,10 @@ bool cli_is_config_file(const char *path)
     return c == '{';
 }
 
-static const char *env_get(char **envp, const char *name)
-{
-    size_t n = strlen(name);
-
-    for (size_t i = 0; envp && envp[i]; i++)
-        if (strncmp(envp[i], name, n) == 0 && envp[i][n] == '=')
-            return envp[i] + n + 1;
-    return NULL;
-}
-
 /* WRAPP_* booleans: unset = no change; "0/false/no/off" = off; else on. */
 static int env_bool(char **envp, const char *name, bool *field)
 {
-    const char *v = env_get(envp, name);
+    const char *v = strv_env_get(envp, name);
 
     if (!v)
         return 0;
@@ -190,7 +181,7 @@ static int env_strings(char **envp, struct config *c)
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {
-        const char *v = env_get(envp, strs[i].name);
+        const char *v = strv_env_get(envp, strs[i].name);
         if (v && config_set_str((char **)((char *)c + strs[i].offset), v) < 0)
             return -ENOMEM;
     }
@@ -202,17 +193,17 @@ static int env_numbers(char **envp, struct config *c)
     const char *v;
     unsigned port;
 
-    if ((v = env_get(envp, "WRAPP_GRACE")) && parse_seconds(v, &c->init.grace_ms) < 0)
+    if ((v = strv_env_get(envp, "WRAPP_GRACE")) && parse_seconds(v, &c->init.grace_ms) < 0)
         return bad_env("WRAPP_GRACE", v, "seconds (e.g. 10 or 2.5)");
-    if ((v = env_get(envp, "WRAPP_PDEATHSIG"))) {
+    if ((v = strv_env_get(envp, "WRAPP_PDEATHSIG"))) {
         int r = signame_parse(v);
         if (r < 0)
             return bad_env("WRAPP_PDEATHSIG", v, "a signal name such as SIGKILL");
         c->init.pdeathsig = r;
     }
-    if ((v = env_get(envp, "WRAPP_REMAP_EXIT")) && parse_codes(v, &c->init) < 0)
+    if ((v = strv_env_get(envp, "WRAPP_REMAP_EXIT")) && parse_codes(v, &c->init) < 0)
         return bad_env("WRAPP_REMAP_EXIT", v, "exit codes 0..255 separated by commas");
-    if ((v = env_get(envp, "WRAPP_REDIS_PORT"))) {
+    if ((v = strv_env_get(envp, "WRAPP_REDIS_PORT"))) {
         if (parse_uint(v, 65535, &port) < 0)
             return bad_env("WRAPP_REDIS_PORT", v, "a port number 0..65535");
         c->redis.port = (int)port;
@@ -226,7 +217,7 @@ static int env_levels(char **envp, struct config *c)
     static const char *const names[] = {"TINI_VERBOSITY", "WRAPP_VERBOSITY", "WRAPP_LOG_LEVEL"};
 
     for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-        const char *v = env_get(envp, names[i]);
+        const char *v = strv_env_get(envp, names[i]);
         int r;
         if (!v)
             continue;
@@ -243,9 +234,9 @@ int cli_apply_env(char **envp, struct config *c)
     int r;
 
     /* tini's variables: set at all (even empty) means on. */
-    if (env_get(envp, "TINI_SUBREAPER"))
+    if (strv_env_get(envp, "TINI_SUBREAPER"))
         c->init.subreaper = c->init.subreaper_forced = true;
-    if (env_get(envp, "TINI_KILL_PROCESS_GROUP"))
+    if (strv_env_get(envp, "TINI_KILL_PROCESS_GROUP"))
         c->init.kill_process_group = true;
     if (env_bool(envp, "WRAPP_SUBREAPER", &c->init.subreaper) > 0)
         c->init.subreaper_forced = c->init.subreaper;
@@ -256,8 +247,9 @@ int cli_apply_env(char **envp, struct config *c)
         r = env_numbers(envp, c);
     if (r >= 0)
         r = env_levels(envp, c);
-    if (r >= 0 && (env_get(envp, "WRAPP_REDIS_HOST") || env_get(envp, "WRAPP_REDIS_SECRETS_DIR") ||
-                   env_get(envp, "WRAPP_REDIS_URL")))
+    if (r >= 0 &&
+        (strv_env_get(envp, "WRAPP_REDIS_HOST") || strv_env_get(envp, "WRAPP_REDIS_SECRETS_DIR") ||
+         strv_env_get(envp, "WRAPP_REDIS_URL")))
         c->redis.is_set = true;
     return r;
 }
@@ -405,7 +397,7 @@ int cli_parse(int argc, char **argv, char **envp, struct config *c)
     if (!config && !has_dashdash && argc - cmd_index == 1 && cli_is_config_file(argv[cmd_index]))
         config = argv[cmd_index++];
     if (!config)
-        config = env_get(envp, "WRAPP_CONFIG");
+        config = strv_env_get(envp, "WRAPP_CONFIG");
     if (config && *config) {
         r = config_load_file(c, config);
         if (r < 0)

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "macro.h"
 #include "signame.h"
+#include "strv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,13 +138,6 @@ void config_init(struct config *c)
     c->init.grace_ms = CONFIG_GRACE_MS_DEF;
     c->init.subreaper = true;
     c->init.log_level = -1;
-}
-
-static void strv_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
 }
 
 void config_fini(struct config *c)

@@ -7,6 +7,7 @@
  */
 #include "loop.h"
 
+#include "clock.h"
 #include "macro.h"
 
 #include <errno.h>
@@ -25,14 +26,6 @@ struct loop {
     struct loop_source *waiter; /* a registered source with a wait hook */
     struct loop_timer *timers;  /* armed timers */
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 int loop_new(struct loop **ret)
 {
@@ -109,7 +102,7 @@ void loop_timer_disarm(struct loop_timer *t)
 void loop_timer_arm(struct loop_timer *t, unsigned ms)
 {
     loop_timer_disarm(t);
-    t->deadline = now_ns() + (uint64_t)ms * 1000000ULL;
+    t->deadline = clock_mono_ns() + (uint64_t)ms * 1000000ULL;
     t->is_armed = true;
     t->next = t->loop->timers;
     t->loop->timers = t;
@@ -125,7 +118,7 @@ static int next_timeout(const struct loop *l)
     for (const struct loop_timer *t = l->timers; t; t = t->next)
         if (t->deadline < first)
             first = t->deadline;
-    now = now_ns();
+    now = clock_mono_ns();
     if (first <= now)
         return 0;
     first = (first - now + 999999) / 1000000;
@@ -135,7 +128,7 @@ static int next_timeout(const struct loop *l)
 /* Fire every expired timer (each is disarmed before its fn runs). */
 static int fire_timers(struct loop *l)
 {
-    uint64_t now = now_ns();
+    uint64_t now = clock_mono_ns();
     bool fired = true;
 
     while (fired && !l->is_quit) {

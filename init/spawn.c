@@ -10,6 +10,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "macro.h"
+#include "strv.h"
 #include "users.h"
 
 #include <ctype.h>
@@ -41,22 +42,6 @@ struct child_err {
     int stage;
     int err; /* positive errno */
 };
-
-static void strv_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
-static size_t strv_len(char *const *v)
-{
-    size_t n = 0;
-
-    while (v && v[n])
-        n++;
-    return n;
-}
 
 static bool same_name(const char *a, const char *b)
 {
@@ -200,16 +185,6 @@ static int build_argv(const struct config *c, struct spawn_plan *p)
     return 0;
 }
 
-static const char *env_get(char *const *v, const char *name)
-{
-    size_t n = strlen(name);
-
-    for (size_t i = 0; v && v[i]; i++)
-        if (strncmp(v[i], name, n) == 0 && v[i][n] == '=')
-            return v[i] + n + 1;
-    return NULL;
-}
-
 /* Resolve ids; decide whether a switch happens at all. */
 static int plan_ids(const struct config *c, const char *etc, struct users_ids *ids,
                     struct spawn_plan *p)
@@ -252,7 +227,7 @@ int spawn_plan_build(const struct config *c, const char *etc, struct spawn_plan 
     users_ids_fini(&ids);
     if (r >= 0) {
         p.lookup_err = spawn_lookup(c->app.executable ? c->app.executable : "",
-                                    env_get(p.envp, "PATH"), &p.path);
+                                    strv_env_get(p.envp, "PATH"), &p.path);
         r = p.lookup_err == -ENOMEM ? -ENOMEM : build_argv(c, &p);
     }
     if (r >= 0 && c->app.workdir)

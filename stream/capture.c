@@ -7,6 +7,7 @@
  */
 #include "capture.h"
 
+#include "clock.h"
 #include "fdio.h"
 #include "lines.h"
 #include "log.h"
@@ -71,14 +72,6 @@ static int on_line(void *ctx, const char *line, size_t len, unsigned flags)
     return marker_line(st->marker, line, len, flags, &ops, st);
 }
 
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void passthrough(struct stream *st, const char *buf, size_t n)
 {
     int r;
@@ -116,7 +109,7 @@ static ssize_t read_once(struct stream *st)
         finish(st);
         return 0;
     }
-    st->ts_us = now_us();
+    st->ts_us = clock_real_us();
     passthrough(st, st->cap->buf, (size_t)n);
     if (lines_feed(st->lines, st->cap->buf, (size_t)n, on_line, st) < 0)
         log_warn("out of memory splitting the app's output; a line may be incomplete");

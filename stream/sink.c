@@ -11,6 +11,7 @@
  */
 #include "sink.h"
 
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "record.h"
@@ -58,22 +59,6 @@ struct sink {
     size_t unpacked_cap;
     uint64_t rng;
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t now_us_real(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* Queue one encoded command; the caller holds the lock. */
 static int push_locked(struct sink *s, int db, int argc, const char *const *argv,
@@ -138,7 +123,7 @@ static int build_xadd(const struct sink *s, const struct sink_line *l, struct xa
     snprintf(b->seq, sizeof(b->seq), "%llu", (unsigned long long)s->seq);
     snprintf(b->pid, sizeof(b->pid), "%ld", s->pid);
     snprintf(b->ts, sizeof(b->ts), "%llu",
-             (unsigned long long)(l->ts_us ? l->ts_us : now_us_real()));
+             (unsigned long long)(l->ts_us ? l->ts_us : clock_real_us()));
     if (l->fd) {
         ARGS("fd");
         ARGS(l->fd == 'e' ? "err" : "out");
@@ -527,7 +512,7 @@ static bool send_pending(struct sink *s)
 /* xorshift: enough to keep a fleet of wrapps from retrying in lockstep. */
 static unsigned jitter(struct sink *s)
 {
-    uint64_t x = s->rng ? s->rng : now_us_real() ^ (uint64_t)(uintptr_t)s;
+    uint64_t x = s->rng ? s->rng : clock_real_us() ^ (uint64_t)(uintptr_t)s;
 
     x ^= x << 13;
     x ^= x >> 7;
@@ -570,7 +555,7 @@ static void connect_now(struct sink *s)
     s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 100;
     if (s->backoff_ms > 30000)
         s->backoff_ms = 30000;
-    s->next_attempt = now_ms() + s->backoff_ms * 3 / 4 + jitter(s) % (s->backoff_ms / 2 + 1);
+    s->next_attempt = clock_mono_ms() + s->backoff_ms * 3 / 4 + jitter(s) % (s->backoff_ms / 2 + 1);
 }
 
 static void ping(struct sink *s)
@@ -580,7 +565,7 @@ static void ping(struct sink *s)
     redisReply *rep = NULL;
     char why[RCONN_WHY_MAX];
 
-    s->next_ping = now_ms() + s->o.ping_ms;
+    s->next_ping = clock_mono_ms() + s->o.ping_ms;
     if (rconn_command(&s->conn, 1, argv, lens, &rep, why, sizeof(why)) == 0)
         freeReplyObject(rep);
     else if (!s->conn.ctx)
@@ -631,7 +616,7 @@ static bool wait_work(struct sink *s)
 
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        uint64_t now = now_ms(), until;
+        uint64_t now = clock_mono_ms(), until;
         bool has_backlog = s->pending.n || (s->o.spool && !spool_is_empty(s->o.spool));
         struct timespec ts;
         closing = s->is_closing;
@@ -668,7 +653,7 @@ static void *thread_main(void *arg)
 
     for (;;) {
         bool closing = wait_work(s);
-        uint64_t now = now_ms();
+        uint64_t now = clock_mono_ms();
         if (!s->conn.ctx && now >= s->next_attempt)
             connect_now(s);
         if (s->conn.ctx && now >= s->next_ping)
@@ -678,7 +663,7 @@ static void *thread_main(void *arg)
         if (!s->conn.ctx)
             spill(s);
         report_drops(s, &reported_queue, &reported_spool);
-        if (closing && (is_drained(s) || now_ms() >= s->flush_deadline))
+        if (closing && (is_drained(s) || clock_mono_ms() >= s->flush_deadline))
             break;
     }
     pthread_mutex_lock(&s->lock);
@@ -696,7 +681,7 @@ static int make_keys(struct sink *s)
             return -ENOMEM;
     if (asprintf(&s->metric_base, "%s%s:", s->o.metric_prefix, s->o.stream) < 0)
         return -ENOMEM;
-    snprintf(s->run, sizeof(s->run), "%llu", (unsigned long long)now_us_real());
+    snprintf(s->run, sizeof(s->run), "%llu", (unsigned long long)clock_real_us());
     return 0;
 }
 
@@ -790,7 +775,7 @@ void sink_close(struct sink *s, unsigned flush_ms)
         return;
     pthread_mutex_lock(&s->lock);
     s->is_closing = true;
-    s->flush_deadline = now_ms() + flush_ms;
+    s->flush_deadline = clock_mono_ms() + flush_ms;
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
     pthread_join(s->thread, NULL);

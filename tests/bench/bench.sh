@@ -149,18 +149,6 @@ measure_overhead() {
 
 # ---- b. resident memory --------------------------------------------------
 
-# stop_pid PID: SIGTERM, then SIGKILL after 2 s; reaps it.
-stop_pid() {
-    local i
-    kill -TERM "$1" 2>/dev/null || true
-    for ((i = 0; i < 200; i++)); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.01
-    done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
-
 rss_once() {
     local name=$1 pid rss
     "${pin[@]}" "${bin_of[$name]}" -- sleep 5 >/dev/null &

@@ -31,3 +31,15 @@ ratio() {
         if (a == "" || a == "nan" || b == "" || b == "nan" || b <= 0) print "n/a"
         else printf "%.2f", a / b }'
 }
+
+# stop_pid PID: SIGTERM, then SIGKILL after 2 s; reaps it.
+stop_pid() {
+    local i
+    kill -TERM "$1" 2>/dev/null || true
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.01
+    done
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}

@@ -117,18 +117,6 @@ med() {
     return 0
 }
 
-# stop_pid PID: SIGTERM, then SIGKILL after 2 s; reaps it.
-stop_pid() {
-    local i
-    kill -TERM "$1" 2>/dev/null || true
-    for ((i = 0; i < 200; i++)); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.01
-    done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
-
 rcli() {
     "$redis_cli" -h 127.0.0.1 -p "$port" "$@"
 }
