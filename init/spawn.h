@@ -20,6 +20,7 @@
 #define SPAWN_DEFAULT_PATH  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define SPAWN_EXIT_NOTFOUND 127
 #define SPAWN_EXIT_CANNOT   126
+#define SPAWN_HANDOVER_MAX  1027  /* inherited fds above are left alone */
 #define SPAWN_STACK_SIZE    32768 /* the child's stack before execve */
 
 struct spawn_plan {
@@ -55,9 +56,8 @@ void spawn_plan_fini(struct spawn_plan *p);
  * itself failed. */
 int spawn_start(const struct spawn_plan *p, const struct sigs *s, pid_t *ret_pid);
 
-/* The fds >= 3 wrapp was started with (from /proc/self/fd; none when /proc
- * is missing). Call first thing in main, before wrapp opens any fd. The app
- * inherits them; spawn_start closes wrapp's copies, so wrapp never holds a
+/* The fds in [3, SPAWN_HANDOVER_MAX) wrapp was started with. Call first thing in main, before wrapp
+ * opens any fd. The app inherits them; spawn_start closes wrapp's copies, so wrapp never holds a
  * socket or pipe end that was meant for the app. *ret is owned. */
 int spawn_inherited_fds(int **ret, size_t *ret_n);
 
