@@ -13,9 +13,12 @@ unexport LIBRARY_PATH
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
             -Wvla -Wundef -Wwrite-strings -Wimplicit-fallthrough
 BASE     := -std=gnu17 -D_GNU_SOURCE -DWRAPP_VERSION='"$(VERSION)"' -MMD -MP \
-            -Iinit -Istream -isystem $(B)/src/cjson -isystem /usr/include/hiredis \
+            -Iinit -Istream -Icrash -isystem $(B)/src/cjson -isystem /usr/include/hiredis \
             -D_FILE_OFFSET_BITS=64
-LIBS     := -lhiredis -lpthread -lm
+# libunwind-ptrace unwinds; libdw (elfutils) names frames with file:line and
+# unwinds what libunwind cannot (static apps without .eh_frame_hdr).
+LIBS     := -lhiredis -lunwind-ptrace -lunwind-generic -lunwind -ldw -lelf -lz -llzma -lbz2 -lzstd \
+            -lpthread -lm
 CFLAGS_RELEASE := $(BASE) $(WARN) -O2 -DNDEBUG -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
             -ffunction-sections -fdata-sections
 LDFLAGS_RELEASE := -static -Wl,--eh-frame-hdr -Wl,--gc-sections
@@ -34,7 +37,9 @@ FUZZ_SECONDS ?= 30
 DEPS_PKGS := build-essential pkg-config dpkg-dev libhiredis-dev clang clang-tidy clang-format cppcheck \
              libclang-rt-14-dev check python3 python3-pytest python3-redis \
              python3-pytest-timeout redis-server redis-tools util-linux procps \
-             tini catatonit dumb-init gdb
+             tini catatonit dumb-init gdb gdbserver elfutils musl-tools libcap2-bin \
+             libunwind-dev liblzma-dev libdw-dev libelf-dev zlib1g-dev libbz2-dev libzstd-dev \
+             libseccomp-dev
 
 
 .PHONY: all release dev install install-dev clean help deps test unit integration lint format \
@@ -134,7 +139,7 @@ tidy: | $(CJSON)
 	clang-tidy --quiet $(SRCS) -- $(BASE) $(WARN)
 cppcheck:
 	cppcheck --quiet --enable=warning,style,performance,portability --std=c11 --inline-suppr \
-	  --error-exitcode=1 --suppress=missingIncludeSystem -D_GNU_SOURCE -Iinit -Istream $(SRCS)
+	  --error-exitcode=1 --suppress=missingIncludeSystem -D_GNU_SOURCE -Iinit -Istream -Icrash $(SRCS)
 analyze: | $(CJSON)
 	$(Q)for f in $(SRCS); do $(CC) $(BASE) $(WARN) -fanalyzer -fsyntax-only $$f || exit 1; done
 
@@ -142,7 +147,7 @@ analyze: | $(CJSON)
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CJSON)
 	@mkdir -p $(dir $@)
 	$(Q)$(CLANG) -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -Iinit -Istream -isystem $(B)/src/cjson -isystem /usr/include/hiredis -o $@ $< \
+	  -Iinit -Istream -Icrash -isystem $(B)/src/cjson -isystem /usr/include/hiredis -o $@ $< \
 	  $(LIB_SRCS) $(CJSON) $(LIBS)
 fuzz: $(FUZZERS)
 	$(Q)for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(B)/fuzz/corpus-$$n; \
