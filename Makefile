@@ -54,7 +54,8 @@ help:
 	@echo "make test         deps, unit tests (Check, ASan/UBSan), integration tests (pytest, PID 1)"
 	@echo "make demo         deps, then an example app under wrapp as PID 1"
 	@echo "make bench        wrapp against tini-static, catatonit and dumb-init; and streaming"
-	@echo "                  against redis-benchmark and a synchronous XADD loop"
+	@echo "                  against redis-benchmark and a synchronous XADD loop; crash reports"
+	@echo "                  against eu-stack and gdb, supervision overhead"
 	@echo "make fuzz         libFuzzer harnesses, FUZZ_SECONDS each (default $(FUZZ_SECONDS))"
 	@echo "make lint         clang-format check, clang-tidy, cppcheck"
 	@echo "make format       clang-format in place;  make analyze: gcc -fanalyzer"
@@ -116,11 +117,28 @@ $(B)/testapp: tests/apps/testapp.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu17 -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $<
 
+# The crash tests' app: dynamic, static without --eh-frame-hdr, and musl.
+CRASHAPP_FLAGS := -std=gnu17 -D_GNU_SOURCE $(WARN) -O0 -g -pthread
+$(B)/crashapp: tests/apps/crashapp.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CRASHAPP_FLAGS) -o $@ $<
+$(B)/crashapp-static: tests/apps/crashapp.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CRASHAPP_FLAGS) -static -o $@ $<
+$(B)/crashapp-musl: tests/apps/crashapp.c
+	@mkdir -p $(dir $@)
+	$(Q)musl-gcc $(CRASHAPP_FLAGS) -static -o $@ $<
+$(B)/noptrace: tests/apps/noptrace.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu17 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< -lseccomp
+CRASHAPPS := $(B)/crashapp $(B)/crashapp-static $(B)/crashapp-musl $(B)/noptrace
+
 unit: $(B)/unit
 	$(Q)CK_DEFAULT_TIMEOUT=10 $(B)/unit
 
-integration: $(B)/wrapp $(B)/testapp
-	$(Q)WRAPP=$(CURDIR)/$(B)/wrapp TESTAPP=$(CURDIR)/$(B)/testapp \
+integration: $(B)/wrapp $(B)/testapp $(CRASHAPPS)
+	$(Q)WRAPP=$(CURDIR)/$(B)/wrapp TESTAPP=$(CURDIR)/$(B)/testapp CRASHAPP=$(CURDIR)/$(B)/crashapp \
+	  NOPTRACE=$(CURDIR)/$(B)/noptrace \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
@@ -156,9 +174,10 @@ fuzz: $(FUZZERS)
 	    2>$(B)/fuzz/$$n.log || { tail -40 $(B)/fuzz/$$n.log; exit 1; }; \
 	  grep -E 'stat::number_of_executed_units|Done' $(B)/fuzz/$$n.log | tail -2; done
 
-bench: deps $(B)/wrapp $(B)/testapp
+bench: deps $(B)/wrapp $(B)/testapp $(B)/crashapp
 	$(Q)bash tests/bench/bench.sh $(CURDIR)/$(B)/wrapp
 	$(Q)bash tests/bench/stream.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/testapp
+	$(Q)bash tests/bench/crash.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/crashapp
 
 demo: deps $(B)/wrapp $(B)/testapp
 	$(Q)bash examples/demo.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/testapp

@@ -17,7 +17,7 @@
 #define CRASH_FRAMES_MAX 256 /* default depth cap per thread */
 
 struct crash_frame {
-    uint64_t pc;         /* frame 0: the faulting pc; callers: the return address */
+    uint64_t pc; /* frame 0: the faulting pc; callers: the return address */
     uint64_t sp;
     char *symbol;        /* demangled when possible; NULL: unknown */
     uint64_t sym_off;    /* pc - symbol start */
@@ -36,8 +36,8 @@ struct crash_regs {
 
 struct crash_thread {
     pid_t tid;
-    char comm[17];  /* /proc/PID/task/TID/comm */
-    char state;     /* R, S, D, T... from /proc before the stop; 0: unknown */
+    char comm[17]; /* /proc/PID/task/TID/comm */
+    char state;    /* R, S, D, T... from /proc before the stop; 0: unknown */
     bool is_crashing;
     struct crash_regs regs;
     struct crash_frame *frames;
@@ -66,15 +66,15 @@ struct crash {
     int sig;
     int si_code;
     int si_errno;
-    pid_t si_pid; /* for SI_USER/SI_TKILL/SI_QUEUE: the sender */
-    uid_t si_uid;
-    uint64_t addr;       /* si_addr for SEGV/BUS/ILL/FPE/TRAP */
-    uint64_t time_us;    /* wall clock (µs since the epoch) when the signal was caught */
-    double uptime_s;     /* process age at the crash */
-    char *exe;           /* /proc/PID/exe */
-    char *build_id;      /* the exe's build-id, hex */
-    char **argv;         /* NULL-terminated */
-    char *stream;        /* the Redis stream name; NULL without Redis */
+    pid_t sender_pid; /* for SI_USER/SI_TKILL/SI_QUEUE: si_pid (si_pid is a macro) */
+    uid_t sender_uid;
+    uint64_t addr;    /* si_addr for SEGV/BUS/ILL/FPE/TRAP */
+    uint64_t time_us; /* wall clock (µs since the epoch) when the signal was caught */
+    double uptime_s;  /* process age at the crash */
+    char *exe;        /* /proc/PID/exe */
+    char *build_id;   /* the exe's build-id, hex */
+    char **argv;      /* NULL-terminated */
+    char *stream;     /* the Redis stream name; NULL without Redis */
     char *hostname;
     struct crash_thread *threads; /* crashing thread first */
     size_t n_threads;

@@ -70,7 +70,8 @@ static const char usage_text[] =
     "Environment: WRAPP_CONFIG, WRAPP_GRACE, WRAPP_KILL_PROCESS_GROUP,\n"
     "WRAPP_SUBREAPER, WRAPP_PDEATHSIG, WRAPP_REMAP_EXIT, WRAPP_WARN_ON_REAP,\n"
     "WRAPP_LOG_LEVEL, WRAPP_USER, WRAPP_GROUP, WRAPP_WORKDIR, WRAPP_STREAM_NAME,\n"
-    "WRAPP_REDIS_URL, WRAPP_REDIS_HOST, WRAPP_REDIS_PORT, WRAPP_REDIS_SECRETS_DIR;\n"
+    "WRAPP_REDIS_URL, WRAPP_REDIS_HOST, WRAPP_REDIS_PORT, WRAPP_REDIS_SECRETS_DIR,\n"
+    "WRAPP_CRASH (0: no ptrace supervision), WRAPP_CRASH_DIR;\n"
     "and tini's "
     "TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP, TINI_VERBOSITY.\n"
     "Exit status: the app's code, 128+N if signal N killed it, 126/127 if it\n"
@@ -118,6 +119,8 @@ static int parse_seconds(const char *s, unsigned *ret_ms)
     char *end;
     double d;
 
+    if (!s)
+        return -EINVAL;
     errno = 0;
     d = strtod(s, &end);
     if (!*s || *end || errno || !(d >= 0) || d * 1000.0 > CONFIG_GRACE_MS_MAX)
@@ -128,7 +131,7 @@ static int parse_seconds(const char *s, unsigned *ret_ms)
 
 static int parse_uint(const char *s, long max, unsigned *ret)
 {
-    long v = decimal_parse(s, 0, max);
+    long v = s ? decimal_parse(s, 0, max) : -EINVAL;
 
     if (v < 0)
         return (int)v;
@@ -178,6 +181,7 @@ static int env_strings(char **envp, struct config *c)
         {"WRAPP_REDIS_HOST", offsetof(struct config, redis.host)},
         {"WRAPP_REDIS_URL", offsetof(struct config, redis.url)},
         {"WRAPP_REDIS_SECRETS_DIR", offsetof(struct config, redis.secrets_dir)},
+        {"WRAPP_CRASH_DIR", offsetof(struct config, crash.dir)},
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {
@@ -242,6 +246,7 @@ int cli_apply_env(char **envp, struct config *c)
         c->init.subreaper_forced = c->init.subreaper;
     env_bool(envp, "WRAPP_KILL_PROCESS_GROUP", &c->init.kill_process_group);
     env_bool(envp, "WRAPP_WARN_ON_REAP", &c->init.warn_on_reap);
+    env_bool(envp, "WRAPP_CRASH", &c->crash.enabled);
     r = env_strings(envp, c);
     if (r >= 0)
         r = env_numbers(envp, c);

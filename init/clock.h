@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -28,4 +30,12 @@ static inline uint64_t clock_real_us(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
+/* The UTC calendar time of us (µs since the epoch); false if out of range. */
+static inline bool clock_utc(uint64_t us, struct tm *tm)
+{
+    time_t sec = (time_t)(us / 1000000);
+
+    return gmtime_r(&sec, tm) != NULL;
 }

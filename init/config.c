@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@ enum field_type {
     F_CODES,
     F_LEVEL,
     F_BYTES,
+    F_SCOPE,
+    F_SIGSET,
 };
 
 struct field {
@@ -111,12 +114,23 @@ static const struct field init_fields[] = {
     FLD("log_level", F_LEVEL, init.log_level),
 };
 
+static const struct field crash_fields[] = {
+    FLD("enabled", F_BOOL, crash.enabled),
+    FLD("scope", F_SCOPE, crash.is_scope_main),
+    FLD("dir", F_STR, crash.dir),
+    FLD_INT("keep", crash.keep, 1, 100000),
+    FLD_INT("max_frames", crash.max_frames, 1, 100000),
+    FLD_INT("last_lines", crash.last_lines, 0, 10000),
+    FLD("signals", F_SIGSET, crash.signals),
+};
+
 static const struct section sections[] = {
     {"app", app_fields, ARRAY_SIZE(app_fields), SIZE_MAX},
     {"redis", redis_fields, ARRAY_SIZE(redis_fields), offsetof(struct config, redis.is_set)},
     {"debug", debug_fields, ARRAY_SIZE(debug_fields), SIZE_MAX},
     {"init", init_fields, ARRAY_SIZE(init_fields), SIZE_MAX},
     {"output", output_fields, ARRAY_SIZE(output_fields), SIZE_MAX},
+    {"crash", crash_fields, ARRAY_SIZE(crash_fields), SIZE_MAX},
 };
 
 void config_init(struct config *c)
@@ -138,6 +152,21 @@ void config_init(struct config *c)
     c->init.grace_ms = CONFIG_GRACE_MS_DEF;
     c->init.subreaper = true;
     c->init.log_level = -1;
+    c->crash.enabled = true;
+    c->crash.keep = CONFIG_CRASH_KEEP;
+    c->crash.max_frames = CONFIG_CRASH_FRAMES;
+    c->crash.last_lines = CONFIG_CRASH_LAST_LINES;
+    c->crash.signals = config_crash_default_signals();
+}
+
+uint64_t config_crash_default_signals(void)
+{
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS, SIGTRAP, SIGQUIT};
+    uint64_t set = 0;
+
+    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+        set |= 1ULL << (sigs[i] - 1);
+    return set;
 }
 
 void config_fini(struct config *c)
@@ -157,6 +186,7 @@ void config_fini(struct config *c)
     free(c->redis.metric_prefix);
     free(c->output.spool_dir);
     free(c->debug.host);
+    free(c->crash.dir);
     config_init(c);
 }
 
@@ -355,6 +385,25 @@ static int parse_codes(const struct ctx *x, const char *key, const cJSON *j, str
     return 0;
 }
 
+static int parse_sigset(const struct ctx *x, const char *key, const cJSON *j, uint64_t *set)
+{
+    const cJSON *it;
+    size_t i = 0;
+
+    if (!cJSON_IsArray(j))
+        return bad(x, key, "an array of signal names", type_name(j));
+    *set = 0;
+    cJSON_ArrayForEach(it, j)
+    {
+        int sig = cJSON_IsString(it) ? signame_parse(it->valuestring) : -EINVAL;
+        if (sig <= 0 || sig > 64 || sig == SIGKILL || sig == SIGSTOP)
+            return bad_item(x, key, i, "a catchable signal name such as SIGSEGV", it);
+        *set |= 1ULL << (sig - 1);
+        i++;
+    }
+    return 0;
+}
+
 static int parse_named(const struct ctx *x, const struct field *f, const cJSON *j, void *p)
 {
     int r, v;
@@ -415,6 +464,15 @@ static int parse_field(const struct ctx *x, const struct field *f, const cJSON *
     case F_SIGNAL:
     case F_LEVEL:
         return parse_named(x, f, j, p);
+    case F_SCOPE:
+        if (!cJSON_IsString(j) ||
+            (strcmp(j->valuestring, "tree") != 0 && strcmp(j->valuestring, "main") != 0))
+            return bad(x, f->key, "\"tree\" or \"main\"",
+                       cJSON_IsString(j) ? "another string" : type_name(j));
+        *(bool *)p = strcmp(j->valuestring, "main") == 0;
+        return 0;
+    case F_SIGSET:
+        return parse_sigset(x, f->key, j, p);
     }
     return -EINVAL;
 }

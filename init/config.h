@@ -75,6 +75,20 @@ struct config_init {
     int log_level;           /* enum log_level; -1 = leave the logger's default */
 };
 
+#define CONFIG_CRASH_KEEP       10
+#define CONFIG_CRASH_FRAMES     256
+#define CONFIG_CRASH_LAST_LINES 50
+
+struct config_crash {
+    bool enabled;       /* supervise the app with ptrace and report crashes */
+    bool is_scope_main; /* trace the app's main process only ("main"); else the whole tree */
+    char *dir;          /* NULL: /var/lib/wrapp/crashes, falling back to /tmp/wrapp-crashes */
+    int keep;           /* reports kept in dir, newest first */
+    int max_frames;     /* frames per thread */
+    int last_lines;     /* the app's last lines kept for the report */
+    uint64_t signals;   /* bit sig-1: a crash when the app does not handle it */
+};
+
 struct config {
     char *path; /* the file it was loaded from, NULL if none */
     struct config_app app;
@@ -82,6 +96,7 @@ struct config {
     struct config_debug debug;
     struct config_output output;
     struct config_init init;
+    struct config_crash crash;
 };
 
 /* Defaults into caller-owned storage (idempotent with config_fini). */
@@ -107,6 +122,9 @@ int config_set_args(struct config_app *app, char *const *argv, size_t n);
 /* Mark exit code (0..255) as remapped to 0. */
 void config_remap_exit_add(struct config_init *in, unsigned code);
 bool config_remap_exit_has(const struct config_init *in, unsigned code);
+
+/* SEGV BUS ILL FPE ABRT SYS TRAP QUIT: the signals whose default action dumps core. */
+uint64_t config_crash_default_signals(void);
 
 /* The stream name the Go wrapp would use: app.stream_name, else the
  * basename of app.executable as written ("." when empty). Borrowed or

@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "config.h"
+#include "crashes.h"
 #include "log.h"
 #include "output.h"
 #include "run.h"
@@ -43,9 +44,11 @@ int main(int argc, char **argv)
     size_t n_handover = 0;
 
     /* Operator commands: not an init, so no signal set-up. An app called
-     * "logs" runs as "wrapp -- logs". */
+     * "logs" or "crashes" runs as "wrapp -- logs". */
     if (argc > 1 && strcmp(argv[1], "logs") == 0)
         return tail_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "crashes") == 0)
+        return crashes_main(argc - 1, argv + 1);
     /* Before wrapp opens anything: which fds are the app's to inherit. */
     r = spawn_inherited_fds(&handover, &n_handover);
     if (r < 0) {

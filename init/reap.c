@@ -23,16 +23,20 @@ int reap_all(struct reap *r)
                 continue;
             return errno == ECHILD ? 1 : neg_errno();
         }
-        if (pid == r->main_pid) {
-            r->has_main_exited = true;
-            r->main_status = status;
-            continue;
-        }
-        r->n_orphans++;
-        if (r->warn_on_reap)
-            log_warn("reaped zombie process with pid=%d (status %d)", (int)pid,
-                     reap_exit_code(status));
+        reap_record(r, pid, status);
     }
+}
+
+void reap_record(struct reap *r, pid_t pid, int status)
+{
+    if (pid == r->main_pid) {
+        r->has_main_exited = true;
+        r->main_status = status;
+        return;
+    }
+    r->n_orphans++;
+    if (r->warn_on_reap)
+        log_warn("reaped zombie process with pid=%d (status %d)", (int)pid, reap_exit_code(status));
 }
 
 int reap_exit_code(int status)

@@ -3,7 +3,8 @@
  * Reaping: collects every exited child (the app and every orphan the
  * kernel reparents to wrapp) with waitpid(-1, WNOHANG) until none is left,
  * so coalesced SIGCHLDs never leave a zombie. Records the app's status.
- * Main thread only: the one place in wrapp that waits for children.
+ * Main thread only. With the crash supervisor on, its thread waits for
+ * children instead and hands each exit to reap_record().
  */
 #pragma once
 
@@ -21,6 +22,9 @@ struct reap {
 /* Reap all exited children. Returns 1 when wrapp has no child left
  * (ECHILD), 0 when some are still running, -errno on other errors. */
 int reap_all(struct reap *r);
+
+/* One exit, reaped elsewhere (by the crash supervisor's thread). */
+void reap_record(struct reap *r, pid_t pid, int status);
 
 /* The init convention: exit code, or 128+signal when killed. */
 int reap_exit_code(int status);

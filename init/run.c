@@ -9,6 +9,7 @@
  */
 #include "run.h"
 
+#include "crash.h"
 #include "fdio.h"
 #include "log.h"
 #include "macro.h"
@@ -166,10 +167,72 @@ static void on_idle(void)
         log_debug_errno(r, "releasing start-up text");
 }
 
+/* Exits from the crash supervisor's thread, which waits instead of us. */
+static int on_trace(struct loop_source *src, uint32_t events)
+{
+    struct run *run = src->data;
+    struct trace_exit ev[64];
+    size_t n;
+    bool is_alone = false;
+
+    (void)events;
+    while ((n = trace_read(run->trace, ev, ARRAY_SIZE(ev))) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (ev[i].pid == 0)
+                is_alone = true;
+            else
+                reap_record(&run->reap, ev[i].pid, ev[i].status);
+        }
+    }
+    if (run->reap.has_main_exited && run->state != RUN_DRAINING)
+        on_main_exit(run, is_alone);
+    if (is_alone && run->state == RUN_DRAINING)
+        loop_quit(run->loop, 0);
+    return 0;
+}
+
+static void on_crash_report(void *ctx, const struct crash *c, const char *json, const char *text)
+{
+    char name[24];
+
+    output_crash(ctx, text, json, signame_name(c->sig, name));
+}
+
+/* The supervisor, started before the app so it can seize it before exec;
+ * without it wrapp is a plain init. */
+static void start_trace(struct run *run, const struct config *cfg, struct output *out,
+                        struct spawn_plan *plan)
+{
+    struct trace_opts o = {.cfg = &cfg->crash,
+                           .stream = output_stream(out),
+                           .recent = output_recent(out),
+                           .on_report = out ? on_crash_report : NULL,
+                           .ctx = out};
+    int r;
+
+    if (!cfg->crash.enabled)
+        return;
+    r = trace_start(&o, &run->trace);
+    if (r < 0) {
+        log_warn_errno(r, "crash reports are off: cannot start the supervisor");
+        return;
+    }
+    run->trace_src = (struct loop_source){.fd = trace_fd(run->trace), .fn = on_trace, .data = run};
+    r = loop_add(run->loop, &run->trace_src, EPOLLIN);
+    if (r < 0) {
+        log_warn_errno(r, "crash reports are off");
+        run->trace = trace_stop(run->trace);
+        return;
+    }
+    plan->child_hook = trace_child_gate;
+    plan->child_hook_ctx = run->trace;
+}
+
 static void on_signal_event(struct run *run, const struct sigs_event *ev)
 {
     if (ev->sig == SIGCHLD) {
-        on_reap(run);
+        if (!run->trace)
+            on_reap(run);
         return;
     }
     if (ev->sig == SIGALRM && ev->code == SI_KERNEL) {
@@ -262,10 +325,13 @@ static int setup(struct run *run, const struct config *cfg, struct sigs *sigs)
 int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
             const struct spawn_plan *plan, struct output *out)
 {
+    struct spawn_plan p = *plan;
     int r = setup(run, cfg, sigs);
 
-    if (r >= 0)
-        r = spawn_start(plan, sigs, &run->child);
+    if (r >= 0) {
+        start_trace(run, cfg, out, &p);
+        r = spawn_start(&p, sigs, &run->child);
+    }
     if (r < 0) {
         log_error_errno(r, "cannot start the app");
         run->exit_code = SPAWN_EXIT_CANNOT;
@@ -291,6 +357,7 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
         if (r < 0)
             run->exit_code = run->exit_code ? run->exit_code : 1;
     }
+    run->trace = trace_stop(run->trace);
     run->loop = loop_free(run->loop);
     if (run->exit_code >= 0 && run->exit_code < 256 &&
         config_remap_exit_has(&cfg->init, (unsigned)run->exit_code))

@@ -13,6 +13,7 @@
 #include "reap.h"
 #include "sigs.h"
 #include "spawn.h"
+#include "trace.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -30,6 +31,8 @@ struct run {
     struct loop *loop;
     struct loop_source sig_src;
     struct loop_timer grace;
+    struct trace *trace; /* the crash supervisor; NULL: off */
+    struct loop_source trace_src;
     struct reap reap;
     enum run_state state;
     bool is_pid1;

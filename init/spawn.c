@@ -302,6 +302,10 @@ static int child_run(void *arg)
     struct child_ctx *ctx = arg;
     const struct spawn_plan *p = ctx->plan;
 
+    /* Before the ids change: seizing a process of another user would need
+     * CAP_SYS_PTRACE. */
+    if (p->child_hook)
+        p->child_hook(p->child_hook_ctx);
     /* With a terminal wrapp is the foreground of: a process group of its own
      * in wrapp's session, handed the terminal (SIGTTOU is ignored here, so
      * this cannot stop us). Without one: a session of its own, so the app's

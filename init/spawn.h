@@ -41,6 +41,10 @@ struct spawn_plan {
     int err_fd;              /* dup'ed onto the child's stderr; -1: inherited */
     const int *handover_fds; /* inherited fds closed in wrapp once the app has them */
     size_t n_handover;
+    /* Called first thing in the child, before any set-up (async-signal-safe,
+     * on wrapp's memory): the crash supervisor's seize handshake. */
+    void (*child_hook)(void *ctx);
+    void *child_hook_ctx;
 };
 
 /* Build the plan from the config and the current environment (environ).

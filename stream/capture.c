@@ -13,6 +13,7 @@
 #include "log.h"
 #include "macro.h"
 #include "marker.h"
+#include "recent.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +37,7 @@ struct capture {
     struct stream st[2];
     struct sink *sink;
     struct loop *loop;
+    struct recent *recent; /* the last lines, for crash reports */
     char *buf;
 };
 
@@ -59,6 +61,7 @@ static int on_message(void *ctx, const char *text, size_t len, unsigned flags)
         l.split = "P";
     else if (flags & LINES_CONTINUED)
         l.split = "F";
+    recent_push(st->cap->recent, l.fd, text, len);
     r = sink_line(st->cap->sink, &l);
     return r == -ENOMEM ? r : 0; /* a full queue was counted; keep reading */
 }
@@ -155,6 +158,8 @@ int capture_new(const struct config *cfg, struct sink *sink, struct capture **re
     c->sink = sink;
     c->buf = malloc(CAPTURE_READ_MAX);
     r = c->buf ? 0 : -ENOMEM;
+    if (r == 0)
+        r = recent_new(cfg->crash.enabled ? (size_t)cfg->crash.last_lines : 0, &c->recent);
     for (int i = 0; i < 2 && r == 0; i++)
         r = stream_init(&c->st[i], cfg, c, i + 1);
     if (r < 0) {
@@ -181,9 +186,15 @@ struct capture *capture_free(struct capture *c)
         lines_free(st->lines);
         marker_free(st->marker);
     }
+    recent_free(c->recent);
     free(c->buf);
     free(c);
     return NULL;
+}
+
+struct recent *capture_recent(const struct capture *c)
+{
+    return c ? c->recent : NULL;
 }
 
 void capture_child_fds(const struct capture *c, int *ret_out, int *ret_err)

@@ -18,10 +18,14 @@
 #define CAPTURE_PIPE_SIZE (1u << 20)          /* asked of the kernel to absorb bursts */
 
 struct capture;
+struct recent;
 
 /* Make the pipes and the per-stream state. sink is borrowed. */
 int capture_new(const struct config *cfg, struct sink *sink, struct capture **ret);
 struct capture *capture_free(struct capture *c);
+
+/* The app's last lines (for crash reports; any thread may copy them). */
+struct recent *capture_recent(const struct capture *c);
 
 /* The write ends the child must dup onto fds 1 and 2 (CLOEXEC). */
 void capture_child_fds(const struct capture *c, int *ret_out, int *ret_err);

@@ -23,7 +23,8 @@ struct output {
     struct sink *sink;
     struct capture *capture;
     unsigned flush_ms;
-    char stamp[32]; /* the start marker's time */
+    char stamp[32];   /* the start marker's time */
+    char stream[256]; /* the stream name */
 };
 
 static void on_log(void *ctx, enum log_level level, const char *msg, size_t len)
@@ -112,6 +113,7 @@ int output_open(const struct config *cfg, struct output **ret)
     if (!o)
         return -ENOMEM;
     o->flush_ms = cfg->output.flush_ms;
+    snprintf(o->stream, sizeof(o->stream), "%s", stream);
     r = rconn_target_from_config(cfg, &o->target);
     if (r == 0)
         r = start_sink(o, cfg, stream);
@@ -148,6 +150,27 @@ struct capture *output_capture(struct output *o)
 void output_started(struct output *o, pid_t pid)
 {
     sink_set_pid(o->sink, (long)pid);
+}
+
+struct recent *output_recent(struct output *o)
+{
+    return o ? capture_recent(o->capture) : NULL;
+}
+
+const char *output_stream(const struct output *o)
+{
+    return o ? o->stream : NULL;
+}
+
+void output_crash(struct output *o, const char *text, const char *json, const char *signal)
+{
+    const char *extra[4] = {"report", json, "signal", signal};
+    struct sink_line l = {
+        .channel = SINK_CRASH, .text = text, .len = strlen(text), .extra = extra, .n_extra = 2};
+
+    if (o && sink_line(o->sink, &l) < 0)
+        log_warn("the crash report could not be queued for Redis (queue full); it is kept in the "
+                 "crash directory");
 }
 
 void output_finish(struct output *o, int exit_code)

@@ -33,6 +33,16 @@ struct capture *output_capture(struct output *o);
 /* The app runs as pid. */
 void output_started(struct output *o, pid_t pid);
 
+/* The app's last lines (for crash reports); any thread. */
+struct recent *output_recent(struct output *o);
+
+/* A crash report to logs:app:<stream>:crash: message = text (the readable
+ * backtrace), report = json, signal = its name. Any thread; never blocks. */
+void output_crash(struct output *o, const char *text, const char *json, const char *signal);
+
+/* The stream name (for reports). */
+const char *output_stream(const struct output *o);
+
 /* The run is over: "Executable exited with code N." and the end marker. */
 void output_finish(struct output *o, int exit_code);
 

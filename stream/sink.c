@@ -118,6 +118,10 @@ static int build_xadd(const struct sink *s, const struct sink_line *l, struct xa
     ARGS("*");
     ARGS("message");
     ARG(l->text, l->len);
+    for (size_t i = 0; i < l->n_extra && i < SINK_EXTRA_MAX; i++) {
+        ARGS(l->extra[2 * i]);
+        ARGS(l->extra[2 * i + 1]);
+    }
     if (!s->o.has_fields)
         return argc;
     snprintf(b->seq, sizeof(b->seq), "%llu", (unsigned long long)s->seq);

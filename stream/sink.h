@@ -19,6 +19,7 @@
 
 #define SINK_BATCH_MAX       1024          /* records per send, in slices */
 #define SINK_SLICE           ((size_t)128) /* records per write; two slices in flight */
+#define SINK_EXTRA_MAX       2             /* extra field pairs per line */
 #define SINK_BATCH_BYTES_MAX (1u << 20)    /* bytes per pipeline round trip */
 
 enum sink_channel { SINK_INFO, SINK_STATUS, SINK_ERROR, SINK_CRASH, SINK_CHANNELS };
@@ -44,6 +45,9 @@ struct sink_line {
     char fd;           /* 'o' (stdout), 'e' (stderr), 0: wrapp itself */
     uint64_t ts_us;    /* when wrapp read it; 0: now */
     const char *split; /* "P" (more follows), "F" (last piece), NULL: whole line */
+    /* More fields after message: n_extra (name, value) pairs, at most SINK_EXTRA_MAX. */
+    const char *const *extra;
+    size_t n_extra;
 };
 
 struct sink;

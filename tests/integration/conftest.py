@@ -29,8 +29,8 @@ def wait_for(pred, timeout=10.0, interval=0.01):
 class Wrapp:
     """A running wrapp (PID 1 in its namespace unless pid1=False)."""
 
-    def __init__(self, args, pid1=True, env=None, cwd=None, stdin=subprocess.DEVNULL):
-        cmd = (UNSHARE if pid1 else []) + [WRAPP] + list(args)
+    def __init__(self, args, pid1=True, env=None, cwd=None, stdin=subprocess.DEVNULL, prefix=()):
+        cmd = (UNSHARE if pid1 else []) + list(prefix) + [WRAPP] + list(args)
         full_env = dict(os.environ)
         for k in [k for k in full_env if k.startswith(("WRAPP_", "TINI_"))]:
             del full_env[k]

@@ -21,6 +21,9 @@ Suite *marker_suite(void);
 Suite *spool_suite(void);
 Suite *record_suite(void);
 Suite *rconn_suite(void);
+Suite *unwind_suite(void);
+Suite *report_suite(void);
+Suite *procinfo_suite(void);
 
 /* Start capturing fd 2; unit_stderr_end() returns what was written
  * (static buffer, NUL-terminated) and restores fd 2. */

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The one interface to architecture-specific code: reading a stopped
+ * thread's general registers and naming them, and where pc and sp are.
+ * Exactly one arch_<name>.c is compiled in (each wraps itself in its own
+ * architecture test); nothing else in crash/ tests the architecture.
+ * Called from the supervisor thread, the tracer of the threads it reads.
+ */
+#pragma once
+
+#include "crash.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Read tid's general registers (PTRACE_GETREGSET, NT_PRSTATUS) into r;
+ * r->names points to a static table. tid must be in a ptrace-stop of the
+ * calling thread. Returns 0, or -errno (-ESRCH: not stopped or gone, -EIO:
+ * the kernel returned an unexpected size). r is written only on success. */
+int arch_get_regs(pid_t tid, struct crash_regs *r);
+
+/* The program counter and stack pointer in r (filled by arch_get_regs). */
+uint64_t arch_pc(const struct crash_regs *r);
+uint64_t arch_sp(const struct crash_regs *r);
+
+/* DWARF number of the stack pointer register (for libdw's frames). */
+unsigned arch_dwarf_sp(void);
+
+/* r as DWARF registers 0..n-1, the initial state for libdw's unwinder,
+ * with pc and sp replaced by the given values (x86_64: rax..r15, rip;
+ * aarch64: x0..x30, sp, the pc going to dwfl_thread_state_register_pc).
+ * Returns n, or 0 if max is too small or r holds no registers. */
+size_t arch_dwarf_regs(const struct crash_regs *r, uint64_t pc, uint64_t sp, uint64_t *dw,
+                       size_t max);

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/*
+ * aarch64: the general registers as the kernel's NT_PRSTATUS regset lays
+ * them out (struct user_pt_regs: x0..x30, sp, pc, pstate; 34 words), with
+ * their names. Our own fixed-width layout, not <asm/ptrace.h>. Compiled
+ * only on aarch64; called from the supervisor thread.
+ */
+#if defined(__aarch64__)
+
+#include "arch.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+
+enum {
+    AARCH64_NREGS = 34,
+    AARCH64_SP = 31,
+    AARCH64_PC = 32,
+    AARCH64_DWARF_SP = 31,
+};
+
+static const char *const aarch64_names[AARCH64_NREGS] = {
+    "x0",  "x1",  "x2",  "x3",  "x4",  "x5",  "x6",  "x7",  "x8",  "x9",     "x10", "x11",
+    "x12", "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21",    "x22", "x23",
+    "x24", "x25", "x26", "x27", "x28", "x29", "x30", "sp",  "pc",  "pstate",
+};
+
+_Static_assert(AARCH64_NREGS <= CRASH_REGS_MAX, "CRASH_REGS_MAX too small for aarch64");
+
+int arch_get_regs(pid_t tid, struct crash_regs *r)
+{
+    uint64_t v[AARCH64_NREGS];
+    struct iovec iov = {.iov_base = v, .iov_len = sizeof(v)};
+
+    if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
+        return errno > 0 ? -errno : -EIO;
+    if (iov.iov_len != sizeof(v))
+        return -EIO;
+    r->n = AARCH64_NREGS;
+    r->names = aarch64_names;
+    memcpy(r->v, v, sizeof(v));
+    return 0;
+}
+
+uint64_t arch_pc(const struct crash_regs *r)
+{
+    return r->n > AARCH64_PC ? r->v[AARCH64_PC] : 0;
+}
+
+uint64_t arch_sp(const struct crash_regs *r)
+{
+    return r->n > AARCH64_SP ? r->v[AARCH64_SP] : 0;
+}
+
+unsigned arch_dwarf_sp(void)
+{
+    return AARCH64_DWARF_SP;
+}
+
+/* DWARF registers 0..30 are x0..x30 and 31 is sp, the order of
+ * user_pt_regs; the pc has no DWARF number (the caller passes it to
+ * dwfl_thread_state_register_pc). */
+size_t arch_dwarf_regs(const struct crash_regs *r, uint64_t pc, uint64_t sp, uint64_t *dw,
+                       size_t max)
+{
+    size_t n = AARCH64_DWARF_SP + 1;
+
+    (void)pc;
+    if (max < n || r->n != AARCH64_NREGS)
+        return 0;
+    memcpy(dw, r->v, n * sizeof(*dw));
+    dw[AARCH64_DWARF_SP] = sp;
+    return n;
+}
+
+#endif

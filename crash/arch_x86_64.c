@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+/*
+ * x86_64: the general registers as the kernel's NT_PRSTATUS regset lays
+ * them out (struct user_regs_struct, 27 words), with their names. Our own
+ * fixed-width layout, not <sys/user.h>, so the table can be checked on any
+ * host. Compiled only on x86_64; called from the supervisor thread.
+ */
+#if defined(__x86_64__)
+
+#include "arch.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+
+enum {
+    X86_64_NREGS = 27,
+    X86_64_RIP = 16,
+    X86_64_RSP = 19,
+    X86_64_DWARF_RSP = 7,
+};
+
+static const char *const x86_64_names[X86_64_NREGS] = {
+    "r15",    "r14", "r13", "r12",     "rbp",     "rbx", "r11",      "r10", "r9",
+    "r8",     "rax", "rcx", "rdx",     "rsi",     "rdi", "orig_rax", "rip", "cs",
+    "eflags", "rsp", "ss",  "fs_base", "gs_base", "ds",  "es",       "fs",  "gs",
+};
+
+_Static_assert(X86_64_NREGS <= CRASH_REGS_MAX, "CRASH_REGS_MAX too small for x86_64");
+
+int arch_get_regs(pid_t tid, struct crash_regs *r)
+{
+    uint64_t v[X86_64_NREGS];
+    struct iovec iov = {.iov_base = v, .iov_len = sizeof(v)};
+
+    if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
+        return errno > 0 ? -errno : -EIO;
+    if (iov.iov_len != sizeof(v))
+        return -EIO;
+    r->n = X86_64_NREGS;
+    r->names = x86_64_names;
+    memcpy(r->v, v, sizeof(v));
+    return 0;
+}
+
+uint64_t arch_pc(const struct crash_regs *r)
+{
+    return r->n > X86_64_RIP ? r->v[X86_64_RIP] : 0;
+}
+
+uint64_t arch_sp(const struct crash_regs *r)
+{
+    return r->n > X86_64_RSP ? r->v[X86_64_RSP] : 0;
+}
+
+unsigned arch_dwarf_sp(void)
+{
+    return X86_64_DWARF_RSP;
+}
+
+/* DWARF register n (System V x86_64 psABI numbering) is user_regs_struct
+ * word dwarf_to_user[n]: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip. */
+static const unsigned char dwarf_to_user[] = {10, 12, 11, 5, 13, 14, 4, 19, 9,
+                                              8,  7,  6,  3, 2,  1,  0, 16};
+
+size_t arch_dwarf_regs(const struct crash_regs *r, uint64_t pc, uint64_t sp, uint64_t *dw,
+                       size_t max)
+{
+    size_t n = sizeof(dwarf_to_user);
+
+    if (max < n || r->n != X86_64_NREGS)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        dw[i] = r->v[dwarf_to_user[i]];
+    dw[X86_64_DWARF_RSP] = sp;
+    dw[n - 1] = pc;
+    return n;
+}
+
+#endif

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Capturing one crash, in the supervisor's thread: stop every other thread
+ * of the crashing process (PTRACE_INTERRUPT, so the snapshot is
+ * consistent), read /proc, unwind every thread, write the report locally
+ * and hand it on, then resume every thread as it was and the crashing one
+ * with its signal, so the process dies exactly as it would have.
+ */
+#pragma once
+
+#include "trace.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define SNAPSHOT_DIR          "/var/lib/wrapp/crashes"
+#define SNAPSHOT_DIR_FALLBACK "/tmp/wrapp-crashes"
+#define SNAPSHOT_STOP_MS      500 /* a thread that does not stop by then is reported as such */
+
+struct snapshot_ctx {
+    const struct config_crash *cfg;
+    const char *stream;
+    struct recent *recent;
+    trace_report_fn on_report;
+    void *ctx;
+    /* Back to the supervisor: a tracee exited, a new thread appeared,
+     * while the world was being stopped. */
+    void (*on_gone)(void *trace, pid_t pid, int status);
+    void (*on_thread)(void *trace, pid_t tid);
+    void *trace;
+};
+
+/* Will sig kill tid's process? Not caught and not ignored (/proc status). */
+bool snapshot_is_fatal(pid_t tid, int sig);
+
+/* The process (tgid) thread tid belongs to; -errno. */
+pid_t snapshot_tgid(pid_t tid);
+
+/* tid is in its signal-delivery-stop for sig: capture, report, resume. */
+void snapshot_crash(const struct snapshot_ctx *x, pid_t tid, int sig);

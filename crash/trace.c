@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+/*
+ * See trace.h. The thread blocks in waitpid(-1, __WALL), so one wakeup per
+ * stop; every stop is resumed before the next wait, except while a crash
+ * is being captured (snapshot.c), which resumes what it stopped itself.
+ * Exits of traced non-leader threads stay here (the main loop only cares
+ * about processes); a thread is recognised at its clone event by being in
+ * its parent's /proc/PID/task.
+ */
+#include "trace.h"
+
+#include "fdio.h"
+#include "log.h"
+#include "macro.h"
+#include "pidset.h"
+#include "snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct trace {
+    struct trace_opts o;
+    pthread_t thread;
+    bool has_thread;
+    int req[2];  /* child -> supervisor: the child's pid; 0 from trace_stop: quit */
+    int gate[2]; /* supervisor -> child: one byte once it is seized (or not) */
+    int exits[2];
+    bool is_active; /* the app was seized */
+    bool is_idle;   /* reading req (no app yet, or no child left); atomic */
+    pid_t crashed;  /* the last process captured: never twice */
+    pid_t app;      /* the app's pid */
+    pid_t self;     /* wrapp's pid */
+    struct pidset threads;
+    struct snapshot_ctx snap;
+};
+
+/* Raw syscalls only: this runs in the child, on wrapp's memory. */
+void trace_child_gate(void *ctx)
+{
+    struct trace *t = ctx;
+    pid_t pid = (pid_t)syscall(SYS_getpid);
+    char b;
+
+    if (write(t->req[1], &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+        return;
+    while (read(t->gate[0], &b, 1) < 0 && errno == EINTR)
+        ;
+}
+
+static void send_exit(struct trace *t, pid_t pid, int status)
+{
+    struct trace_exit e = {pid, status};
+
+    while (write(t->exits[1], &e, sizeof(e)) < 0 && errno == EINTR)
+        ;
+}
+
+static long options(const struct trace *t)
+{
+    long o = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+
+    if (!t->o.cfg->is_scope_main)
+        o |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+    return o;
+}
+
+static void seize(struct trace *t, pid_t pid)
+{
+    char b = 1;
+
+    if (ptrace(PTRACE_SEIZE, pid, 0, options(t)) == 0) {
+        t->is_active = true;
+        log_debug("supervising pid %d with ptrace", (int)pid);
+    } else {
+        log_warn("crash reports are off: ptrace is not allowed here (%s); grant it with "
+                 "--cap-add=SYS_PTRACE and a seccomp profile that allows ptrace, or set "
+                 "crash.enabled to false",
+                 strerror(errno));
+    }
+    while (write(t->gate[1], &b, 1) < 0 && errno == EINTR)
+        ;
+}
+
+/* A process's disposition for sig: caught, ignored, or the default. */
+static bool is_crash(const struct trace *t, pid_t tid, int sig)
+{
+    if (sig < 1 || sig > 64 || !((t->o.cfg->signals >> (sig - 1)) & 1))
+        return false;
+    return snapshot_is_fatal(tid, sig);
+}
+
+static void on_clone(struct trace *t, pid_t parent)
+{
+    unsigned long msg = 0;
+    char path[64];
+
+    if (ptrace(PTRACE_GETEVENTMSG, parent, 0, &msg) < 0 || msg == 0)
+        return;
+    snprintf(path, sizeof(path), "/proc/%d/task/%lu", (int)parent, msg);
+    if (access(path, F_OK) == 0 && pidset_add(&t->threads, (pid_t)msg) < 0)
+        log_debug("thread %lu not tracked (out of memory)", msg);
+}
+
+static void on_exec(struct trace *t, pid_t pid)
+{
+    unsigned long former = 0;
+
+    /* A non-leader thread that execs takes the leader's pid. */
+    if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &former) == 0 && (pid_t)former != pid)
+        pidset_del(&t->threads, (pid_t)former);
+    pidset_del(&t->threads, pid);
+}
+
+static void on_signal(struct trace *t, pid_t tid, int sig)
+{
+    pid_t tgid;
+
+    if (is_crash(t, tid, sig)) {
+        tgid = snapshot_tgid(tid);
+        if (tgid > 0 && tgid != t->crashed) {
+            t->crashed = tgid;
+            snapshot_crash(&t->snap, tid, sig);
+            return; /* resumed, with sig, by the snapshot */
+        }
+    }
+    ptrace(PTRACE_CONT, tid, 0, sig);
+}
+
+static void on_stop(struct trace *t, pid_t pid, int status)
+{
+    int sig = WSTOPSIG(status), event = (status >> 16) & 0xff;
+
+    switch (event) {
+    case 0:
+        on_signal(t, pid, sig);
+        return;
+    case PTRACE_EVENT_STOP:
+        /* Group-stop: stay stopped as without a tracer, until SIGCONT. */
+        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+            ptrace(PTRACE_LISTEN, pid, 0, 0);
+        else
+            ptrace(PTRACE_CONT, pid, 0, 0);
+        return;
+    case PTRACE_EVENT_CLONE:
+        on_clone(t, pid);
+        break;
+    case PTRACE_EVENT_EXEC:
+        on_exec(t, pid);
+        break;
+    default:
+        break;
+    }
+    ptrace(PTRACE_CONT, pid, 0, 0);
+}
+
+/* Is pid (an exited process, still a zombie) wrapp's own child? Exits of
+ * the app's descendants are reported to wrapp as their tracer too, then go
+ * back to their parent; only wrapp's own children (the app, orphans) are
+ * the main loop's business. */
+static bool is_own_child(const struct trace *t, pid_t pid)
+{
+    char path[64];
+    cleanup_free char *text = NULL;
+    size_t len;
+    const char *ppid, *tgid;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    if (fdio_read_file(path, 1 << 16, &text, &len) < 0)
+        return true; /* cannot tell: let the main loop count it */
+    ppid = strstr(text, "\nPPid:");
+    tgid = strstr(text, "\nTgid:");
+    if (tgid && strtol(tgid + 6, NULL, 10) != pid)
+        return false; /* a thread */
+    return !ppid || strtol(ppid + 6, NULL, 10) == t->self;
+}
+
+/* An exit: consumed (reaping wrapp's own children; a traced descendant
+ * goes back to its parent) and handed to the main loop if it is ours. */
+static void on_exited(struct trace *t, pid_t pid)
+{
+    bool is_ours = !pidset_del(&t->threads, pid) && is_own_child(t, pid);
+    int status;
+
+    if (waitpid(pid, &status, __WALL | WNOHANG) > 0 && is_ours)
+        send_exit(t, pid, status);
+}
+
+static void on_gone(struct trace *t, pid_t pid, int status)
+{
+    if (!pidset_del(&t->threads, pid) && pid == t->app)
+        send_exit(t, pid, status);
+}
+
+/* Wait for the app's pid, seize it, let it go on. false: quit. */
+static bool take_app(struct trace *t)
+{
+    pid_t pid = 0;
+    ssize_t n;
+
+    do
+        n = read(t->req[0], &pid, sizeof(pid));
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof(pid) || pid <= 0)
+        return false;
+    t->app = pid;
+    seize(t, pid);
+    return true;
+}
+
+static void *run(void *arg)
+{
+    struct trace *t = arg;
+
+    __atomic_store_n(&t->is_idle, true, __ATOMIC_RELEASE);
+    if (!take_app(t))
+        return NULL;
+    __atomic_store_n(&t->is_idle, false, __ATOMIC_RELEASE);
+    for (;;) {
+        /* Look without consuming: an exit must be classified while the
+         * zombie is still there. A stop needs no consuming wait: resuming
+         * it ends it. */
+        siginfo_t si = {0};
+        if (waitid(P_ALL, 0, &si, WEXITED | __WALL | WNOWAIT) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (si.si_code == CLD_TRAPPED)
+            on_stop(t, si.si_pid, (si.si_status << 8) | 0x7f);
+        else
+            on_exited(t, si.si_pid);
+    }
+    /* ECHILD: no child left, and none will come (the app is started once). */
+    __atomic_store_n(&t->is_idle, true, __ATOMIC_RELEASE);
+    send_exit(t, 0, 0);
+    take_app(t);
+    return NULL;
+}
+
+static void on_snapshot_gone(void *ctx, pid_t pid, int status)
+{
+    on_gone(ctx, pid, status);
+}
+
+static void on_snapshot_thread(void *ctx, pid_t tid)
+{
+    pidset_add(&((struct trace *)ctx)->threads, tid);
+}
+
+int trace_start(const struct trace_opts *o, struct trace **ret)
+{
+    struct trace *t = calloc(1, sizeof(*t));
+    int r;
+
+    if (!t)
+        return -ENOMEM;
+    t->o = *o;
+    t->self = getpid();
+    t->req[0] = t->req[1] = t->gate[0] = t->gate[1] = t->exits[0] = t->exits[1] = -1;
+    if (pipe2(t->req, O_CLOEXEC) < 0 || pipe2(t->gate, O_CLOEXEC) < 0 ||
+        pipe2(t->exits, O_CLOEXEC) < 0) {
+        r = neg_errno();
+        trace_stop(t);
+        return r;
+    }
+    fcntl(t->exits[0], F_SETFL, O_NONBLOCK);
+    t->snap = (struct snapshot_ctx){.cfg = o->cfg,
+                                    .stream = o->stream,
+                                    .recent = o->recent,
+                                    .on_report = o->on_report,
+                                    .ctx = o->ctx,
+                                    .on_gone = on_snapshot_gone,
+                                    .on_thread = on_snapshot_thread,
+                                    .trace = t};
+    r = -pthread_create(&t->thread, NULL, run, t);
+    if (r < 0) {
+        trace_stop(t);
+        return r;
+    }
+    t->has_thread = true;
+    *ret = t;
+    return 0;
+}
+
+int trace_fd(const struct trace *t)
+{
+    return t->exits[0];
+}
+
+size_t trace_read(struct trace *t, struct trace_exit *ev, size_t max)
+{
+    ssize_t n = read(t->exits[0], ev, max * sizeof(*ev));
+
+    return n > 0 ? (size_t)n / sizeof(*ev) : 0;
+}
+
+struct trace *trace_stop(struct trace *t)
+{
+    if (!t)
+        return NULL;
+    if (t->has_thread) {
+        pid_t quit = 0;
+        /* A thread reading req (before the app started, or after the last
+         * child) ends on quit; one still in waitpid ends with wrapp. */
+        if (write(t->req[1], &quit, sizeof(quit)) != (ssize_t)sizeof(quit) ||
+            !__atomic_load_n(&t->is_idle, __ATOMIC_ACQUIRE)) {
+            pthread_detach(t->thread);
+            return NULL;
+        }
+        pthread_join(t->thread, NULL);
+    }
+    for (int i = 0; i < 2; i++) {
+        if (t->req[i] >= 0)
+            close(t->req[i]);
+        if (t->gate[i] >= 0)
+            close(t->gate[i]);
+        if (t->exits[i] >= 0)
+            close(t->exits[i]);
+    }
+    pidset_fini(&t->threads);
+    free(t);
+    return NULL;
+}

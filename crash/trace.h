@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The ptrace supervisor. One thread of wrapp, started before the app, owns
+ * every ptrace call and every wait for a child: it seizes the app between
+ * clone and exec (trace_child_gate), follows its threads and, with scope
+ * "tree", every process it starts; resumes each stop at once with the
+ * signal it carried; and, when a thread gets a crash signal the process
+ * does not handle, stops the process's threads, captures the crash (see
+ * capture.h) and lets the signal do what it would have done. Exits (pid,
+ * wait status) are handed to the main loop through trace_fd(), since the
+ * main thread must no longer call waitpid itself.
+ * When ptrace is refused (no CAP_SYS_PTRACE where needed, a seccomp
+ * profile), wrapp says so once and the thread only waits for children.
+ */
+#pragma once
+
+#include "config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct crash;
+struct recent;
+
+/* Called in the supervisor's thread with the finished report. */
+typedef void (*trace_report_fn)(void *ctx, const struct crash *c, const char *json,
+                                const char *text);
+
+struct trace_opts {
+    const struct config_crash *cfg; /* borrowed; outlives the trace */
+    const char *stream;             /* the Redis stream name, for the report; NULL */
+    struct recent *recent;          /* the app's last lines; NULL */
+    trace_report_fn on_report;      /* NULL: local report only */
+    void *ctx;
+};
+
+/* An exit the main loop must know about. pid 0: wrapp has no child left. */
+struct trace_exit {
+    pid_t pid;
+    int status;
+};
+
+struct trace;
+
+/* Start the supervisor's thread. Returns 0 or -errno (then run without). */
+int trace_start(const struct trace_opts *o, struct trace **ret);
+
+/* Between clone and exec, first thing in the child (async-signal-safe, the
+ * child shares wrapp's memory): wait until the supervisor has seized it.
+ * ctx is the struct trace. */
+void trace_child_gate(void *ctx);
+
+/* Readable when exits are waiting. */
+int trace_fd(const struct trace *t);
+
+/* Exits waiting, without blocking: up to max into ev; returns the count. */
+size_t trace_read(struct trace *t, struct trace_exit *ev, size_t max);
+
+/* End the thread if it is idle and free everything; a thread still
+ * waiting for children is left to end with the process. Takes NULL. */
+struct trace *trace_stop(struct trace *t);

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# crash.sh WRAPP_BINARY CRASHAPP_BINARY: what the crash supervisor costs.
+#   report    an app with 9 threads and 256 MiB / 2 GiB of touched heap
+#             ("crashapp hog MB 8") gets SIGUSR1, whose handler writes
+#             through NULL. wrapp: the report's own timing (signal seen ->
+#             report built) and the wall time from the kill to report.json on
+#             disk. Peers, on the same app left running: eu-stack -p PID and
+#             gdb -p PID -batch -ex 'thread apply all bt' (wall time, both
+#             only print stacks: no report, no file).
+#   overhead  "crashapp spawn threads 20000", "forks 5000", "signals 200000"
+#             under wrapp with supervision (WRAPP_CRASH=1) against the same
+#             wrapp without it (WRAPP_CRASH=0), pinned to one CPU (BENCH_CPU).
+# Interleaved repeats (BENCH_REPEATS, default 3), medians, ratios; exit 0 once
+# measured. BENCH_QUICK=1: one repeat, 256 MiB only, smaller workloads.
+
+set -euo pipefail
+
+WRAPP=${1:?usage: crash.sh WRAPP CRASHAPP}
+APP=${2:?usage: crash.sh WRAPP CRASHAPP}
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+QUICK=${BENCH_QUICK:-0}
+REPEATS=${BENCH_REPEATS:-3}
+SIZES=${BENCH_SIZES:-256 2048}
+CPU=${BENCH_CPU:-0}
+N_THREADS=20000 N_FORKS=5000 N_SIGNALS=200000
+if [ "$QUICK" = 1 ]; then
+    REPEATS=1 SIZES=256 N_THREADS=5000 N_FORKS=1000 N_SIGNALS=50000
+fi
+for tool in eu-stack gdb python3; do
+    command -v "$tool" >/dev/null || { log "crash.sh: $tool is missing (make deps)"; exit 1; }
+done
+WORK=$(mktemp -d /tmp/wrapp-crashbench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+now_ms() {
+    date +%s.%N | awk '{ printf "%.3f", $1 * 1000 }'
+}
+
+# start_hog MB [wrapp]: starts the app (under wrapp if asked), waits for
+# "ready PID"; sets HOG_PID (the app) and HOG_TOP (what to wait for).
+start_hog() {
+    local out="$WORK/hog.out"
+    : >"$out"
+    if [ "${2:-}" = wrapp ]; then
+        WRAPP_CRASH_DIR="$WORK/crashes" "$WRAPP" -- "$APP" hog "$1" 8 >"$out" 2>"$WORK/hog.err" &
+    else
+        "$APP" hog "$1" 8 >"$out" 2>/dev/null &
+    fi
+    HOG_TOP=$!
+    for ((i = 0; i < 6000; i++)); do
+        grep -q '^ready' "$out" && break
+        sleep 0.01
+    done
+    HOG_PID=$(awk '/^ready/ { print $2 }' "$out")
+    [ -n "$HOG_PID" ] || { log "crash.sh: the app did not start"; exit 1; }
+}
+
+# wrapp_report MB: prints "total_ms wall_ms" for one crash under wrapp.
+wrapp_report() {
+    rm -rf "$WORK/crashes"
+    start_hog "$1" wrapp
+    local t0 t1 f=""
+    t0=$(now_ms)
+    kill -USR1 "$HOG_PID"
+    for ((i = 0; i < 20000; i++)); do
+        f=$(find "$WORK/crashes" -name report.json 2>/dev/null | head -n 1)
+        [ -n "$f" ] && [ -s "$f" ] && break
+        sleep 0.001
+    done
+    t1=$(now_ms)
+    wait "$HOG_TOP" 2>/dev/null || true
+    python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print("%.3f %.3f %.3f %d" % (r["timing_us"]["total"] / 1000, r["timing_us"]["stop"] / 1000,
+                             float(sys.argv[2]), len(r["threads"])))' "$f" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+}
+
+# peer_time MB TOOL: wall ms of TOOL on the running app.
+peer_time() {
+    start_hog "$1"
+    local t0 t1
+    t0=$(now_ms)
+    case $2 in
+    eu-stack) eu-stack -p "$HOG_PID" >/dev/null 2>&1 || true ;;
+    gdb) gdb -p "$HOG_PID" -batch -nx -ex 'thread apply all bt' >/dev/null 2>&1 || true ;;
+    esac
+    t1=$(now_ms)
+    kill -KILL "$HOG_PID" 2>/dev/null || true
+    wait "$HOG_TOP" 2>/dev/null || true
+    awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
+}
+
+log "== crash report: 9 threads, touched heap; $REPEATS repeat(s), medians"
+printf '%-8s %14s %12s %14s %12s %12s %10s %10s\n' heap "wrapp report" "  (stop)" "kill->file" \
+    eu-stack gdb "vs eu" "vs gdb"
+for mb in $SIZES; do
+    tot=() stop=() wall=() eu=() gd=()
+    for ((r = 0; r < REPEATS; r++)); do
+        read -r a b c n < <(wrapp_report "$mb")
+        tot+=("$a") stop+=("$b") wall+=("$c")
+        eu+=("$(peer_time "$mb" eu-stack)")
+        gd+=("$(peer_time "$mb" gdb)")
+    done
+    mt=$(median "${tot[@]}") ms=$(median "${stop[@]}") mw=$(median "${wall[@]}")
+    me=$(median "${eu[@]}") mg=$(median "${gd[@]}")
+    printf '%-8s %11s ms %9s ms %11s ms %9s ms %9s ms %9sx %9sx\n' "${mb}M" "$(fmt "$mt")" \
+        "$(fmt "$ms" 2)" "$(fmt "$mw")" "$(fmt "$me")" "$(fmt "$mg")" "$(ratio "$mw" "$me")" \
+        "$(ratio "$mw" "$mg")"
+done
+log "(wrapp report: signal seen -> report built, from the report; kill->file: SIGUSR1 sent ->"
+log " report.json on disk, polled every ms; vs eu/gdb: kill->file against the peer's wall time)"
+
+# overhead KIND N: prints "on off" seconds for one interleaved pair.
+run_secs() {
+    local s e
+    s=$(now_ms)
+    WRAPP_CRASH=$1 WRAPP_CRASH_DIR="$WORK/crashes" taskset -c "$CPU" "$WRAPP" -- "$APP" spawn "$2" "$3" \
+        >/dev/null 2>&1
+    e=$(now_ms)
+    awk -v a="$s" -v b="$e" 'BEGIN { print (b - a) / 1000 }'
+}
+
+log "== supervision overhead, pinned to CPU $CPU; $REPEATS repeat(s), medians"
+printf '%-10s %8s %10s %10s %8s %8s\n' workload n "off (s)" "on (s)" ratio target
+for spec in "threads $N_THREADS 1.3" "forks $N_FORKS 1.3" "signals $N_SIGNALS 3"; do
+    read -r kind n target <<<"$spec"
+    on=() off=()
+    for ((r = 0; r < REPEATS; r++)); do
+        if ((r % 2)); then
+            on+=("$(run_secs 1 "$kind" "$n")") off+=("$(run_secs 0 "$kind" "$n")")
+        else
+            off+=("$(run_secs 0 "$kind" "$n")") on+=("$(run_secs 1 "$kind" "$n")")
+        fi
+    done
+    mon=$(median "${on[@]}") moff=$(median "${off[@]}")
+    printf '%-10s %8s %10s %10s %7sx %7sx\n' "$kind" "$n" "$(fmt "$moff" 3)" "$(fmt "$mon" 3)" \
+        "$(ratio "$mon" "$moff")" "$target"
+done
