@@ -179,8 +179,8 @@ bench: deps $(B)/wrapp $(B)/testapp $(B)/crashapp
 	$(Q)bash tests/bench/stream.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/testapp
 	$(Q)bash tests/bench/crash.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/crashapp
 
-demo: deps $(B)/wrapp $(B)/testapp
-	$(Q)bash examples/demo.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/testapp
+demo: deps $(B)/wrapp $(B)/testapp $(B)/crashapp
+	$(Q)bash examples/demo.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/testapp $(CURDIR)/$(B)/crashapp
 
 clean:
 	rm -rf $(B)

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: MIT
 # make demo: an example app under wrapp as PID 1 of a new pid namespace.
 # Shows what the app sees, reaping of orphans, signal forwarding and the
-# exit status. Usage: examples/demo.sh WRAPP_BINARY
+# exit status; then a crash caught by the ptrace supervisor. Usage:
+# examples/demo.sh WRAPP_BINARY TESTAPP_BINARY CRASHAPP_BINARY
 set -euo pipefail
 wrapp=${1:?usage: examples/demo.sh build/wrapp}
+crashapp=${3:?usage: examples/demo.sh build/wrapp build/testapp build/crashapp}
 here=$(cd "$(dirname "$0")" && pwd)
 app=$here/apps/demo-app.sh
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -63,3 +65,28 @@ done
 say "wrapp's own status stream"
 redis-cli -p "$port" -n 1 XRANGE logs:app:demo:status - + | grep -v -E '^(ts|pid|seq|run|[0-9]+(-[0-9]+)?)$' | grep -v '^message$'
 [ "$rc" -eq 42 ]
+
+export WRAPP_STREAM_NAME=demo-crash WRAPP_CRASH_DIR=$work/crashes
+say "a crash: unshare ... $wrapp -c wrapp.json -- crashapp print 3 threads 4 2"
+say "(4 threads; thread 2 writes through a bad pointer; nobody handles SIGSEGV)"
+set +e
+unshare --pid --fork --mount-proc "$wrapp" -c "$work/wrapp.json" -- "$crashapp" print 3 threads 4 2 \
+    2>"$work/crash.err" | sed 's/^/  app: /'
+crc=${PIPESTATUS[0]}
+set -e
+grep '^wrapp:' "$work/crash.err" | sed 's/^/  /'
+say "wrapp exited with $crc: 128+11, as if the app had died without wrapp (SIGSEGV)"
+say "wrapp crashes --stream demo-crash   (the reports in Redis)"
+"$wrapp" crashes --stream demo-crash
+id=$(redis-cli -p "$port" -n 1 XREVRANGE logs:app:demo-crash:crash + - COUNT 1 | head -n 1)
+say "wrapp crashes --stream demo-crash show $id   (every thread's backtrace)"
+"$wrapp" crashes --stream demo-crash show "$id"
+say "the same report on disk (report.json, 0600, and backtrace.txt)"
+ls -l "$work"/crashes/*/
+python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+t = r["threads"][0]
+print("signal %s (%s) at %s; thread %d \"%s\" crashed; %d threads; %d ms to the report" % (
+    r["signal"]["name"], r["signal"]["code_name"], r["signal"]["addr"], t["tid"], t["name"],
+    len(r["threads"]), r["timing_us"]["total"] // 1000))' "$work"/crashes/*/report.json
+[ "$crc" -eq 139 ]
