@@ -108,11 +108,7 @@ static void classify(const struct snapshot_ctx *x, struct held *h, int status)
         h->sig = sig;
         return;
     }
-    if (event == PTRACE_EVENT_CLONE) {
-        unsigned long msg = 0;
-        if (ptrace(PTRACE_GETEVENTMSG, h->tid, 0, &msg) == 0 && msg)
-            x->on_thread(x->trace, (pid_t)msg);
-    }
+    x->on_event(x->trace, h->tid, event);
     h->kind = HELD_EVENT;
 }
 

@@ -23,10 +23,10 @@ struct snapshot_ctx {
     struct recent *recent;
     trace_report_fn on_report;
     void *ctx;
-    /* Back to the supervisor: a tracee exited, a new thread appeared,
-     * while the world was being stopped. */
+    /* Back to the supervisor: a tracee exited, or stopped at an event
+     * (clone, fork, exec), while the world was being stopped. */
     void (*on_gone)(void *trace, pid_t pid, int status);
-    void (*on_thread)(void *trace, pid_t tid);
+    void (*on_event)(void *trace, pid_t pid, int event);
     void *trace;
 };
 

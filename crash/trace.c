@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * See trace.h. The thread blocks in waitpid(-1, __WALL), so one wakeup per
- * stop; every stop is resumed before the next wait, except while a crash
- * is being captured (snapshot.c), which resumes what it stopped itself.
- * Exits of traced non-leader threads stay here (the main loop only cares
- * about processes); a thread is recognised at its clone event by being in
- * its parent's /proc/PID/task.
+ * See trace.h. The thread blocks in waitpid(-1, __WALL): one wakeup and one
+ * syscall per stop or exit; every stop is resumed before the next wait,
+ * except while a crash is being captured (snapshot.c), which resumes what
+ * it stopped itself.
+ * Exits: wrapp, as tracer, is told of every traced thread's and process's
+ * exit, but only its own children's (the app, orphans) concern the main
+ * loop. Threads are known from their clone events; processes the app
+ * started from their fork events, with their parent: such a process
+ * becomes wrapp's child (an orphan) only once that parent has exited.
  */
 #include "trace.h"
 
-#include "fdio.h"
 #include "log.h"
 #include "macro.h"
-#include "pidset.h"
+#include "pidmap.h"
 #include "snapshot.h"
 
 #include <errno.h>
@@ -34,12 +36,12 @@ struct trace {
     int req[2];  /* child -> supervisor: the child's pid; 0 from trace_stop: quit */
     int gate[2]; /* supervisor -> child: one byte once it is seized (or not) */
     int exits[2];
-    bool is_active; /* the app was seized */
-    bool is_idle;   /* reading req (no app yet, or no child left); atomic */
-    pid_t crashed;  /* the last process captured: never twice */
-    pid_t app;      /* the app's pid */
-    pid_t self;     /* wrapp's pid */
-    struct pidset threads;
+    bool is_active;        /* the app was seized */
+    bool is_idle;          /* reading req (no app yet, or no child left); atomic */
+    pid_t crashed;         /* the last process captured: never twice */
+    pid_t app;             /* the app's pid */
+    struct pidmap threads; /* traced thread -> its process (clone events) */
+    struct pidmap kin;     /* process the app started -> its parent process */
     struct snapshot_ctx snap;
 };
 
@@ -98,26 +100,45 @@ static bool is_crash(const struct trace *t, pid_t tid, int sig)
     return snapshot_is_fatal(tid, sig);
 }
 
-static void on_clone(struct trace *t, pid_t parent)
+static unsigned long event_msg(pid_t pid)
 {
     unsigned long msg = 0;
-    char path[64];
 
-    if (ptrace(PTRACE_GETEVENTMSG, parent, 0, &msg) < 0 || msg == 0)
-        return;
-    snprintf(path, sizeof(path), "/proc/%d/task/%lu", (int)parent, msg);
-    if (access(path, F_OK) == 0 && pidset_add(&t->threads, (pid_t)msg) < 0)
-        log_debug("thread %lu not tracked (out of memory)", msg);
+    return ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg) == 0 ? msg : 0;
+}
+
+/* The process tid belongs to. */
+static pid_t process_of(const struct trace *t, pid_t tid)
+{
+    return pidmap_get(&t->threads, tid, tid);
+}
+
+/* A clone event is a new thread (a clone without SIGCHLD that is really a
+ * process is taken for one too: its exit then goes uncounted). */
+static void on_clone(struct trace *t, pid_t parent)
+{
+    pid_t tid = (pid_t)event_msg(parent);
+
+    if (tid > 0 && pidmap_set(&t->threads, tid, process_of(t, parent)) < 0)
+        log_debug("thread %d not tracked (out of memory)", (int)tid);
+}
+
+static void on_fork(struct trace *t, pid_t parent)
+{
+    pid_t pid = (pid_t)event_msg(parent);
+
+    if (pid > 0 && pidmap_set(&t->kin, pid, process_of(t, parent)) < 0)
+        log_debug("process %d not tracked (out of memory)", (int)pid);
 }
 
 static void on_exec(struct trace *t, pid_t pid)
 {
-    unsigned long former = 0;
+    pid_t former = (pid_t)event_msg(pid);
 
     /* A non-leader thread that execs takes the leader's pid. */
-    if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &former) == 0 && (pid_t)former != pid)
-        pidset_del(&t->threads, (pid_t)former);
-    pidset_del(&t->threads, pid);
+    if (former > 0 && former != pid)
+        pidmap_del(&t->threads, former, NULL);
+    pidmap_del(&t->threads, pid, NULL);
 }
 
 static void on_signal(struct trace *t, pid_t tid, int sig)
@@ -135,23 +156,16 @@ static void on_signal(struct trace *t, pid_t tid, int sig)
     ptrace(PTRACE_CONT, tid, 0, sig);
 }
 
-static void on_stop(struct trace *t, pid_t pid, int status)
+/* What an event stop tells about the tree. */
+static void note_event(struct trace *t, pid_t pid, int event)
 {
-    int sig = WSTOPSIG(status), event = (status >> 16) & 0xff;
-
     switch (event) {
-    case 0:
-        on_signal(t, pid, sig);
-        return;
-    case PTRACE_EVENT_STOP:
-        /* Group-stop: stay stopped as without a tracer, until SIGCONT. */
-        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
-            ptrace(PTRACE_LISTEN, pid, 0, 0);
-        else
-            ptrace(PTRACE_CONT, pid, 0, 0);
-        return;
     case PTRACE_EVENT_CLONE:
         on_clone(t, pid);
+        break;
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK:
+        on_fork(t, pid);
         break;
     case PTRACE_EVENT_EXEC:
         on_exec(t, pid);
@@ -159,44 +173,49 @@ static void on_stop(struct trace *t, pid_t pid, int status)
     default:
         break;
     }
-    ptrace(PTRACE_CONT, pid, 0, 0);
 }
 
-/* Is pid (an exited process, still a zombie) wrapp's own child? Exits of
- * the app's descendants are reported to wrapp as their tracer too, then go
- * back to their parent; only wrapp's own children (the app, orphans) are
- * the main loop's business. */
-static bool is_own_child(const struct trace *t, pid_t pid)
+static void on_stop(struct trace *t, pid_t pid, int status)
 {
-    char path[64];
-    cleanup_free char *text = NULL;
-    size_t len;
-    const char *ppid, *tgid;
+    int sig = WSTOPSIG(status), event = (status >> 16) & 0xff;
 
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    if (fdio_read_file(path, 1 << 16, &text, &len) < 0)
-        return true; /* cannot tell: let the main loop count it */
-    ppid = strstr(text, "\nPPid:");
-    tgid = strstr(text, "\nTgid:");
-    if (tgid && strtol(tgid + 6, NULL, 10) != pid)
-        return false; /* a thread */
-    return !ppid || strtol(ppid + 6, NULL, 10) == t->self;
+    if (event == 0) {
+        on_signal(t, pid, sig);
+    } else if (event == PTRACE_EVENT_STOP) {
+        /* Group-stop: stay stopped as without a tracer, until SIGCONT. */
+        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+            ptrace(PTRACE_LISTEN, pid, 0, 0);
+        else
+            ptrace(PTRACE_CONT, pid, 0, 0);
+    } else {
+        note_event(t, pid, event);
+        ptrace(PTRACE_CONT, pid, 0, 0);
+    }
 }
 
-/* An exit: consumed (reaping wrapp's own children; a traced descendant
- * goes back to its parent) and handed to the main loop if it is ours. */
-static void on_exited(struct trace *t, pid_t pid)
+/* Is an exit of pid waiting to be collected? */
+static bool has_exited(pid_t pid)
 {
-    bool is_ours = !pidset_del(&t->threads, pid) && is_own_child(t, pid);
-    int status;
+    siginfo_t si = {0};
 
-    if (waitpid(pid, &status, __WALL | WNOHANG) > 0 && is_ours)
-        send_exit(t, pid, status);
+    return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 &&
+           si.si_pid == pid;
 }
 
+/* pid exited (already waited for): the main loop hears of it if it was
+ * wrapp's own child. Its children that wrapp knew of are orphans now. */
 static void on_gone(struct trace *t, pid_t pid, int status)
 {
-    if (!pidset_del(&t->threads, pid) && pid == t->app)
+    pid_t parent = 0;
+    bool is_foreign;
+
+    if (pidmap_del(&t->threads, pid, NULL))
+        return;
+    /* Its parent may have exited just before it, with the news still
+     * queued here: then it was reparented to wrapp already. */
+    is_foreign = pidmap_del(&t->kin, pid, &parent) && !has_exited(parent);
+    pidmap_del_value(&t->kin, pid);
+    if (!is_foreign || pid == t->app)
         send_exit(t, pid, status);
 }
 
@@ -225,19 +244,17 @@ static void *run(void *arg)
         return NULL;
     __atomic_store_n(&t->is_idle, false, __ATOMIC_RELEASE);
     for (;;) {
-        /* Look without consuming: an exit must be classified while the
-         * zombie is still there. A stop needs no consuming wait: resuming
-         * it ends it. */
-        siginfo_t si = {0};
-        if (waitid(P_ALL, 0, &si, WEXITED | __WALL | WNOWAIT) < 0) {
+        int status;
+        pid_t pid = waitpid(-1, &status, __WALL);
+        if (pid < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
-        if (si.si_code == CLD_TRAPPED)
-            on_stop(t, si.si_pid, (si.si_status << 8) | 0x7f);
+        if (WIFSTOPPED(status))
+            on_stop(t, pid, status);
         else
-            on_exited(t, si.si_pid);
+            on_gone(t, pid, status);
     }
     /* ECHILD: no child left, and none will come (the app is started once). */
     __atomic_store_n(&t->is_idle, true, __ATOMIC_RELEASE);
@@ -251,9 +268,9 @@ static void on_snapshot_gone(void *ctx, pid_t pid, int status)
     on_gone(ctx, pid, status);
 }
 
-static void on_snapshot_thread(void *ctx, pid_t tid)
+static void on_snapshot_event(void *ctx, pid_t pid, int event)
 {
-    pidset_add(&((struct trace *)ctx)->threads, tid);
+    note_event(ctx, pid, event);
 }
 
 int trace_start(const struct trace_opts *o, struct trace **ret)
@@ -264,7 +281,6 @@ int trace_start(const struct trace_opts *o, struct trace **ret)
     if (!t)
         return -ENOMEM;
     t->o = *o;
-    t->self = getpid();
     t->req[0] = t->req[1] = t->gate[0] = t->gate[1] = t->exits[0] = t->exits[1] = -1;
     if (pipe2(t->req, O_CLOEXEC) < 0 || pipe2(t->gate, O_CLOEXEC) < 0 ||
         pipe2(t->exits, O_CLOEXEC) < 0) {
@@ -279,7 +295,7 @@ int trace_start(const struct trace_opts *o, struct trace **ret)
                                     .on_report = o->on_report,
                                     .ctx = o->ctx,
                                     .on_gone = on_snapshot_gone,
-                                    .on_thread = on_snapshot_thread,
+                                    .on_event = on_snapshot_event,
                                     .trace = t};
     r = -pthread_create(&t->thread, NULL, run, t);
     if (r < 0) {
@@ -326,7 +342,8 @@ struct trace *trace_stop(struct trace *t)
         if (t->exits[i] >= 0)
             close(t->exits[i]);
     }
-    pidset_fini(&t->threads);
+    pidmap_fini(&t->threads);
+    pidmap_fini(&t->kin);
     free(t);
     return NULL;
 }

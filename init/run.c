@@ -226,6 +226,9 @@ static void start_trace(struct run *run, const struct config *cfg, struct output
     }
     plan->child_hook = trace_child_gate;
     plan->child_hook_ctx = run->trace;
+    r = sigs_watch_children(run->sigs, false);
+    if (r < 0)
+        log_debug_errno(r, "cannot stop reading SIGCHLD");
 }
 
 static void on_signal_event(struct run *run, const struct sigs_event *ev)

@@ -136,6 +136,15 @@ int sigs_setup(struct sigs *s)
     return s->fd < 0 ? neg_errno() : 0;
 }
 
+int sigs_watch_children(struct sigs *s, bool on)
+{
+    uint64_t mask = on ? s->blocked : s->blocked & ~SIGS_BIT(SIGCHLD);
+
+    if (syscall(SYS_signalfd4, s->fd, &mask, sizeof(mask), SFD_CLOEXEC) < 0)
+        return neg_errno();
+    return 0;
+}
+
 void sigs_fini(struct sigs *s)
 {
     if (s->fd >= 0)

@@ -35,6 +35,12 @@ void sigs_fini(struct sigs *s);
  * fatal handler. */
 void sigs_set_forward_target(pid_t target);
 
+/* Stop (or resume) reading SIGCHLD from the signalfd: with the crash
+ * supervisor every ptrace stop sends wrapp a SIGCHLD, which the main
+ * thread does not need; left blocked and unread, it costs nothing.
+ * Returns 0 or -errno. */
+int sigs_watch_children(struct sigs *s, bool on);
+
 /* In the child, after fork: restore dispositions wrapp changed and the
  * original mask, so the app starts as if wrapp were not there. */
 void sigs_child_restore(const struct sigs *s);

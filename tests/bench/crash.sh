@@ -68,7 +68,7 @@ wrapp_report() {
     t0=$(now_ms)
     kill -USR1 "$HOG_PID"
     for ((i = 0; i < 20000; i++)); do
-        f=$(find "$WORK/crashes" -name report.json 2>/dev/null | head -n 1)
+        f=$(find "$WORK/crashes" -name report.json 2>/dev/null | head -n 1 || true)
         [ -n "$f" ] && [ -s "$f" ] && break
         sleep 0.001
     done
