@@ -265,7 +265,7 @@ static void unwind_all(const struct snapshot_ctx *x, struct crash *c, const stru
             t->unwind_error = "the thread did not stop";
         c->n_threads++;
     }
-    r = unwind_open(c->pid, &u);
+    r = unwind_open(c->pid, x->cfg->system_lines, &u);
     if (r < 0) {
         log_warn_errno(r, "cannot unwind the crashed process %d", (int)c->pid);
         return;

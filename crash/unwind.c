@@ -16,6 +16,7 @@
 #include "unwind.h"
 
 #include "arch.h"
+#include "debugfile.h"
 #include "log.h"
 #include "macro.h"
 
@@ -62,8 +63,9 @@ struct unwinder {
     pid_t pid;
     pid_t tid; /* the thread being walked: PTRACE_PEEKDATA goes to it */
     bool is_vm_denied;
-    bool is_attached; /* libdw's unwinder set up (dwfl_attach_state) */
-    int attach_error; /* its failure, not retried */
+    bool has_system_lines; /* file:line from separate debug files too */
+    bool is_attached;      /* libdw's unwinder set up (dwfl_attach_state) */
+    int attach_error;      /* its failure, not retried */
     /* Where libdw starts: the thread being walked, its registers, with
      * pc and sp possibly replaced (stack scanning). */
     const struct crash_regs *regs;
@@ -195,97 +197,9 @@ static int resume_refused(unw_addr_space_t as, unw_cursor_t *c, void *arg)
     return -UNW_EINVAL;
 }
 
-/* ---- Finding debug files without debuginfod ---- */
-
-static uint32_t file_crc32(int fd)
-{
-    cleanup_free unsigned char *buf = malloc(65536);
-    uLong crc = crc32(0L, Z_NULL, 0);
-    off_t off = 0;
-    ssize_t n;
-
-    if (!buf)
-        return 0;
-    while ((n = pread(fd, buf, 65536, off)) > 0) {
-        crc = crc32(crc, buf, (uInt)n);
-        off += n;
-    }
-    return (uint32_t)crc;
-}
-
-/* Is the file at fd mod's debug file: the same build-id when mod has one,
- * else the CRC32 .gnu_debuglink names. */
-static bool debug_file_matches(Dwfl_Module *mod, int fd, GElf_Word crc)
-{
-    const unsigned char *bits;
-    const void *dbits = NULL;
-    GElf_Addr vaddr;
-    int len = dwfl_module_build_id(mod, &bits, &vaddr);
-    Elf *elf;
-    ssize_t dlen;
-    bool is_match;
-
-    if (len <= 0)
-        return file_crc32(fd) == crc;
-    elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-    if (!elf)
-        return false;
-    dlen = dwelf_elf_gnu_build_id(elf, &dbits);
-    is_match = dlen == len && memcmp(dbits, bits, (size_t)len) == 0;
-    elf_end(elf);
-    return is_match;
-}
-
-/* The .gnu_debuglink places: beside the file, in .debug/ beside it, and
- * under /usr/lib/debug. Returns an fd (owned by libdw) or -1. */
-static int find_debuglink(Dwfl_Module *mod, const char *file_name, const char *link, GElf_Word crc,
-                          char **ret_name)
-{
-    const char *slash = strrchr(file_name, '/');
-    int dirlen = slash ? (int)(slash - file_name) : 1;
-    const char *dir = slash ? file_name : ".";
-    static const char *const before[] = {"", "", "/usr/lib/debug"};
-    static const char *const after[] = {"", "/.debug", ""};
-    struct stat main_st, st;
-
-    if (stat(file_name, &main_st) < 0)
-        return -1;
-    for (size_t i = 0; i < ARRAY_SIZE(before); i++) {
-        cleanup_free char *path = NULL;
-        int fd;
-
-        if (asprintf(&path, "%s%.*s%s/%s", before[i], dirlen, dir, after[i], link) < 0)
-            return -1;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        if (fstat(fd, &st) == 0 && !(st.st_dev == main_st.st_dev && st.st_ino == main_st.st_ino) &&
-            debug_file_matches(mod, fd, crc)) {
-            *ret_name = take_ptr(&path);
-            return fd;
-        }
-        close(fd);
-    }
-    return -1;
-}
-
-/* libdw's find_debuginfo: what dwfl_standard_find_debuginfo does, minus
- * its last resort, a debuginfod download. */
-static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
-                          const char *file_name, const char *debuglink_file,
-                          GElf_Word debuglink_crc, char **debuginfo_file_name)
-{
-    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
-                                          debuglink_crc, debuginfo_file_name);
-
-    if (fd >= 0 || !file_name || !debuglink_file)
-        return fd;
-    return find_debuglink(mod, file_name, debuglink_file, debuglink_crc, debuginfo_file_name);
-}
-
 static const Dwfl_Callbacks dwfl_callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = find_debuginfo,
+    .find_debuginfo = debugfile_find,
     .debuginfo_path = NULL, /* libdw's default, /usr/lib/debug for build-ids */
 };
 
@@ -551,6 +465,30 @@ static void entry_clear(struct name_entry *e)
     memset(e, 0, sizeof(*e));
 }
 
+/* Does the module's own file carry line tables? If not, they would come
+ * from a separate debug file (a distribution's -dbg package), which libdw
+ * decompresses whole on first use: about 40 ms for glibc's. */
+static bool has_own_lines(Dwfl_Module *m)
+{
+    Dwarf_Addr bias;
+    Elf *elf = dwfl_module_getelf(m, &bias);
+    Elf_Scn *scn = NULL;
+    size_t shstrndx;
+
+    if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+        return false;
+    while ((scn = elf_nextscn(elf, scn))) {
+        GElf_Shdr shdr;
+        const char *name;
+        if (!gelf_getshdr(scn, &shdr))
+            continue;
+        name = elf_strptr(elf, shstrndx, shdr.sh_name);
+        if (name && strcmp(name, ".debug_line") == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Name address at with libdw into e: module, offset, build-id, symbol,
  * file:line, as if a frame's pc were at. */
 static int name_lookup(const struct unwinder *u, uint64_t at, struct name_entry *e)
@@ -577,7 +515,7 @@ static int name_lookup(const struct unwinder *u, uint64_t at, struct name_entry 
     s = dwfl_module_addrinfo(m, at, &off, &sym, NULL, NULL, NULL);
     is_ok &= set_str(&e->f.symbol, s);
     e->f.sym_off = off;
-    line = dwfl_module_getsrc(m, at);
+    line = u->has_system_lines || has_own_lines(m) ? dwfl_module_getsrc(m, at) : NULL;
     s = line ? dwfl_lineinfo(line, NULL, &e->f.line, NULL, NULL, NULL) : NULL;
     is_ok &= set_str(&e->f.file, s);
     if (!e->f.file)
@@ -618,7 +556,7 @@ static int name_frame(struct unwinder *u, const struct raw_frame *r, struct cras
 
 /* ---- The interface ---- */
 
-int unwind_open(pid_t pid, struct unwinder **ret)
+int unwind_open(pid_t pid, bool has_system_lines, struct unwinder **ret)
 {
     struct unwinder *u = calloc(1, sizeof(*u));
     int r;
@@ -626,6 +564,7 @@ int unwind_open(pid_t pid, struct unwinder **ret)
     if (!u)
         return -ENOMEM;
     u->pid = pid;
+    u->has_system_lines = has_system_lines;
     u->acc = _UPT_accessors;
     u->acc.access_mem = access_mem;
     u->acc.access_reg = access_reg;

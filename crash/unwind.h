@@ -11,6 +11,7 @@
 
 #include "crash.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -20,8 +21,10 @@ struct unwinder;
  * Every thread later passed to unwind_thread must be in a ptrace-stop of
  * the calling thread (seized and PTRACE_INTERRUPTed, or stopped by a
  * signal). On success *ret is owned by the caller (unwind_close).
+ * has_system_lines: also take file:line from separate debug files (the
+ * -dbg packages); names come from them either way.
  * Returns 0, -ENOMEM, or -ESRCH (no such process / maps unreadable). */
-int unwind_open(pid_t pid, struct unwinder **ret);
+int unwind_open(pid_t pid, bool has_system_lines, struct unwinder **ret);
 
 /* Fill t's regs, frames (at most max_frames, malloc'd; replaces any frames
  * t had), n_frames, is_truncated (depth cap hit or a loop cut),

@@ -122,6 +122,7 @@ static const struct field crash_fields[] = {
     FLD_INT("max_frames", crash.max_frames, 1, 100000),
     FLD_INT("last_lines", crash.last_lines, 0, 10000),
     FLD("signals", F_SIGSET, crash.signals),
+    FLD("system_lines", F_BOOL, crash.system_lines),
 };
 
 static const struct section sections[] = {

@@ -86,6 +86,7 @@ struct config_crash {
     int keep;           /* reports kept in dir, newest first */
     int max_frames;     /* frames per thread */
     int last_lines;     /* the app's last lines kept for the report */
+    bool system_lines;  /* file:line from separate debug files (-dbg packages) too */
     uint64_t signals;   /* bit sig-1: a crash when the app does not handle it */
 };
 

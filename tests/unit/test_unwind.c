@@ -193,7 +193,7 @@ START_TEST(unwind_names_the_call_chain_with_file_and_line)
     bool has_self = false;
 
     ck_assert_uint_eq(n, 1);
-    ck_assert_int_eq(unwind_open(pid, &u), 0);
+    ck_assert_int_eq(unwind_open(pid, false, &u), 0);
     ck_assert_int_eq(unwind_thread(u, pid, CRASH_FRAMES_MAX, &t), 0);
     ck_assert_uint_gt(t.regs.n, 0);
     ck_assert_uint_eq(t.frames[0].pc, arch_pc(&t.regs));
@@ -234,7 +234,7 @@ START_TEST(unwind_walks_every_stopped_thread)
     struct timespec a, b;
 
     ck_assert_uint_eq(n, N + 1);
-    ck_assert_int_eq(unwind_open(pid, &u), 0);
+    ck_assert_int_eq(unwind_open(pid, false, &u), 0);
     clock_gettime(CLOCK_MONOTONIC, &a);
     for (size_t i = 0; i < n; i++) {
         struct crash_thread t = {.tid = tids[i]};
@@ -260,7 +260,7 @@ START_TEST(unwind_caps_deep_recursion_quickly)
     struct crash_thread t = {.tid = pid};
     struct timespec a, b;
 
-    ck_assert_int_eq(unwind_open(pid, &u), 0);
+    ck_assert_int_eq(unwind_open(pid, false, &u), 0);
     clock_gettime(CLOCK_MONOTONIC, &a);
     ck_assert_int_eq(unwind_thread(u, pid, 256, &t), 0);
     clock_gettime(CLOCK_MONOTONIC, &b);
@@ -295,7 +295,7 @@ START_TEST(unwind_refuses_a_thread_it_has_not_stopped)
     close(p[1]);
     ck_assert_int_eq(read(p[0], &c, 1), 1);
     close(p[0]);
-    ck_assert_int_eq(unwind_open(pid, &u), 0);
+    ck_assert_int_eq(unwind_open(pid, false, &u), 0);
     ck_assert_int_eq(unwind_thread(u, pid, CRASH_FRAMES_MAX, &t), -ESRCH);
     ck_assert_uint_eq(t.n_frames, 0);
     ck_assert_ptr_nonnull(t.unwind_error);
