@@ -187,3 +187,42 @@ def test_crash_supervision_can_be_turned_off(run_wrapp, tmp_path):
     r = crash_run(run_wrapp, tmp_path, ["null"], extra_env={"WRAPP_CRASH": "0"})
     assert r.returncode == 128 + 11
     assert reports(tmp_path) == [] and "crash" not in r.stderr
+
+
+def test_wrapp_crashes_lists_and_shows_the_reports(run_wrapp, redis_server, tmp_path):
+    import subprocess
+    from conftest import WRAPP
+    r = crash_run(run_wrapp, tmp_path, ["print", "2", "fpe"], redis=redis_server)
+    assert r.returncode == 128 + 8
+    env = {"PATH": os.environ["PATH"], "WRAPP_REDIS_URL": redis_server.url}
+    ls = subprocess.run([WRAPP, "crashes", "--stream", "crashy"], env=env, capture_output=True,
+                        text=True, timeout=20)
+    assert ls.returncode == 0, ls.stderr
+    (line,) = ls.stdout.splitlines()
+    eid = line.split()[0]
+    assert "SIGFPE" in line and "do_divide" in line and "/crashapp" in line
+    show = subprocess.run([WRAPP, "crashes", "--stream", "crashy", "show", eid], env=env,
+                          capture_output=True, text=True, timeout=20)
+    assert show.returncode == 0, show.stderr
+    assert "killed by SIGFPE (FPE_INTDIV" in show.stdout and "#0" in show.stdout
+    assert "out: line 2 before the crash" in show.stdout
+    js = subprocess.run([WRAPP, "crashes", "--stream", "crashy", "show", eid, "--json"], env=env,
+                        capture_output=True, text=True, timeout=20)
+    assert json.loads(js.stdout)["signal"]["name"] == "SIGFPE"
+    missing = subprocess.run([WRAPP, "crashes", "--stream", "crashy", "show", "1-1"], env=env,
+                             capture_output=True, text=True, timeout=20)
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+
+
+def test_without_cap_sys_ptrace_an_app_of_another_user_is_still_reported(run_wrapp, tmp_path):
+    """The app is seized before it switches to its user, so no capability is
+    needed for that; reading it afterwards works without CAP_SYS_PTRACE too."""
+    os.chmod(tmp_path, 0o755)
+    r = crash_run(run_wrapp, tmp_path, ["null"],
+                  prefix=["setpriv", "--bounding-set=-sys_ptrace", "--inh-caps=-sys_ptrace"],
+                  extra_env={"WRAPP_USER": "nobody"})
+    assert r.returncode == 128 + 11, r.stderr
+    assert "CapEff" not in r.stderr
+    rep = the_report(tmp_path)
+    assert functions(rep["threads"][0])[:4] == ["crash_null", "level2", "level1", "main"]
+    assert rep["exe"].endswith("/crashapp")
