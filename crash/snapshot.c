@@ -25,8 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define STOP_ROUNDS 8 /* rounds of /proc/PID/task while threads keep appearing */
 
@@ -83,6 +85,40 @@ pid_t snapshot_tgid(pid_t tid)
         return -ESRCH;
     p = strstr(text, "\nTgid:");
     return p ? (pid_t)strtol(p + 6, NULL, 10) : -ESRCH;
+}
+
+/* /proc/PID/exe, maps and mem ask for the app's uid and gid (or
+ * CAP_SYS_PTRACE) of whoever reads them, by fsuid: take the app's for the
+ * reading, in this thread only (the raw syscalls are per thread), when it
+ * runs as another user. Returns whether ids were switched. */
+static bool read_as_app(pid_t pid)
+{
+    char path[64];
+    cleanup_free char *text = NULL;
+    size_t len;
+    const char *u, *g;
+    long uid, gid;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    if (fdio_read_file(path, 1 << 16, &text, &len) < 0)
+        return false;
+    u = strstr(text, "\nUid:");
+    g = strstr(text, "\nGid:");
+    if (!u || !g)
+        return false;
+    uid = strtol(u + 5, NULL, 10);
+    gid = strtol(g + 5, NULL, 10);
+    if (uid == (long)geteuid() && gid == (long)getegid())
+        return false;
+    syscall(SYS_setfsgid, (gid_t)gid);
+    syscall(SYS_setfsuid, (uid_t)uid);
+    return true;
+}
+
+static void read_as_self(void)
+{
+    syscall(SYS_setfsuid, geteuid());
+    syscall(SYS_setfsgid, getegid());
 }
 
 static bool is_stop_signal(int sig)
@@ -330,6 +366,7 @@ void snapshot_crash(const struct snapshot_ctx *x, pid_t tid, int sig)
     cleanup_free char *json = NULL;
     cleanup_free char *text = NULL;
     cleanup_free char *path = NULL;
+    bool is_switched;
     long n;
 
     c.pid = snapshot_tgid(tid);
@@ -337,12 +374,17 @@ void snapshot_crash(const struct snapshot_ctx *x, pid_t tid, int sig)
     if (c.pid > 0)
         stop_world(x, c.pid, tid, &w);
     c.stop_us = (clock_mono_ns() - t0) / 1000;
+    is_switched = c.pid > 0 && read_as_app(c.pid);
     procinfo_fill(c.pid, &c);
     unwind_all(x, &c, &w);
+    if (is_switched)
+        read_as_self();
     c.unwind_us = (clock_mono_ns() - t0) / 1000 - c.stop_us;
     find_build_id(&c);
     if (x->stream)
         c.stream = strdup(x->stream);
+    if (x->settle)
+        x->settle(x->ctx);
     n = recent_copy(x->recent, &c.last_lines);
     c.n_last_lines = n > 0 ? (size_t)n : 0;
     c.total_us = (clock_mono_ns() - t0) / 1000;

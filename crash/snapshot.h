@@ -22,6 +22,7 @@ struct snapshot_ctx {
     const char *stream;
     struct recent *recent;
     trace_report_fn on_report;
+    void (*settle)(void *ctx);
     void *ctx;
     /* Back to the supervisor: a tracee exited, or stopped at an event
      * (clone, fork, exec), while the world was being stopped. */

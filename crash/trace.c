@@ -293,6 +293,7 @@ int trace_start(const struct trace_opts *o, struct trace **ret)
                                     .stream = o->stream,
                                     .recent = o->recent,
                                     .on_report = o->on_report,
+                                    .settle = o->settle,
                                     .ctx = o->ctx,
                                     .on_gone = on_snapshot_gone,
                                     .on_event = on_snapshot_event,

@@ -32,6 +32,9 @@ struct trace_opts {
     const char *stream;             /* the Redis stream name, for the report; NULL */
     struct recent *recent;          /* the app's last lines; NULL */
     trace_report_fn on_report;      /* NULL: local report only */
+    /* Called before the last lines are copied: let the capture read what
+     * the crashed app wrote. NULL: none. */
+    void (*settle)(void *ctx);
     void *ctx;
 };
 

@@ -198,6 +198,13 @@ static void on_crash_report(void *ctx, const struct crash *c, const char *json, 
     output_crash(ctx, text, json, signame_name(c->sig, name));
 }
 
+/* The crashed app's last writes are in the capture's pipes: 100 ms for the
+ * main loop to read them (it keeps running while the app is stopped). */
+static void on_crash_settle(void *ctx)
+{
+    output_settle(ctx, 100);
+}
+
 /* The supervisor, started before the app so it can seize it before exec;
  * without it wrapp is a plain init. */
 static void start_trace(struct run *run, const struct config *cfg, struct output *out,
@@ -207,6 +214,7 @@ static void start_trace(struct run *run, const struct config *cfg, struct output
                            .stream = output_stream(out),
                            .recent = output_recent(out),
                            .on_report = out ? on_crash_report : NULL,
+                           .settle = out ? on_crash_settle : NULL,
                            .ctx = out};
     int r;
 

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@ struct capture {
     struct sink *sink;
     struct loop *loop;
     struct recent *recent; /* the last lines, for crash reports */
+    bool is_reading;       /* a read's lines are being split (atomic) */
     char *buf;
 };
 
@@ -94,18 +96,25 @@ static void finish(struct stream *st)
     lines_finish(st->lines, on_line, st);
     marker_finish(st->marker, &ops, st);
     if (st->src.fd >= 0) {
+        int fd = st->src.fd;
         if (st->cap->loop)
             loop_del(st->cap->loop, &st->src);
-        close(st->src.fd);
-        st->src.fd = -1;
+        __atomic_store_n(&st->src.fd, -1, __ATOMIC_SEQ_CST); /* capture_settle reads it */
+        close(fd);
     }
 }
 
 /* Read once; returns bytes read, 0 at EOF (stream finished), -EAGAIN. */
 static ssize_t read_once(struct stream *st)
 {
-    ssize_t n = RETRY_EINTR(read(st->src.fd, st->cap->buf, CAPTURE_READ_MAX));
+    ssize_t n;
 
+    /* Set before the read empties the pipe, cleared once its lines are
+     * kept: capture_settle() waits on both. */
+    __atomic_store_n(&st->cap->is_reading, true, __ATOMIC_SEQ_CST);
+    n = RETRY_EINTR(read(st->src.fd, st->cap->buf, CAPTURE_READ_MAX));
+    if (n <= 0)
+        __atomic_store_n(&st->cap->is_reading, false, __ATOMIC_SEQ_CST);
     if (n < 0)
         return errno == EAGAIN ? -EAGAIN : (finish(st), 0);
     if (n == 0) {
@@ -116,7 +125,32 @@ static ssize_t read_once(struct stream *st)
     passthrough(st, st->cap->buf, (size_t)n);
     if (lines_feed(st->lines, st->cap->buf, (size_t)n, on_line, st) < 0)
         log_warn("out of memory splitting the app's output; a line may be incomplete");
+    __atomic_store_n(&st->cap->is_reading, false, __ATOMIC_SEQ_CST);
     return n;
+}
+
+/* Bytes waiting in the pipe of a stream (0 after EOF). */
+static int pending(const struct stream *st)
+{
+    int fd = __atomic_load_n(&st->src.fd, __ATOMIC_SEQ_CST), n = 0;
+
+    return fd >= 0 && ioctl(fd, FIONREAD, &n) == 0 ? n : 0;
+}
+
+bool capture_settle(struct capture *c, unsigned timeout_ms)
+{
+    uint64_t deadline = clock_mono_ms() + timeout_ms;
+
+    if (!c)
+        return true;
+    for (;;) {
+        if (pending(&c->st[0]) == 0 && pending(&c->st[1]) == 0 &&
+            !__atomic_load_n(&c->is_reading, __ATOMIC_SEQ_CST))
+            return true;
+        if (clock_mono_ms() >= deadline)
+            return false;
+        usleep(200);
+    }
 }
 
 static int on_readable(struct loop_source *src, uint32_t events)

@@ -27,6 +27,11 @@ struct capture *capture_free(struct capture *c);
 /* The app's last lines (for crash reports; any thread may copy them). */
 struct recent *capture_recent(const struct capture *c);
 
+/* Any thread: wait (up to timeout_ms) until the main loop has read and
+ * kept every byte waiting in the pipes, e.g. what a crashed app wrote just
+ * before its crash. Returns false on timeout. */
+bool capture_settle(struct capture *c, unsigned timeout_ms);
+
 /* The write ends the child must dup onto fds 1 and 2 (CLOEXEC). */
 void capture_child_fds(const struct capture *c, int *ret_out, int *ret_err);
 

@@ -157,6 +157,12 @@ struct recent *output_recent(struct output *o)
     return o ? capture_recent(o->capture) : NULL;
 }
 
+void output_settle(struct output *o, unsigned timeout_ms)
+{
+    if (o)
+        capture_settle(o->capture, timeout_ms);
+}
+
 const char *output_stream(const struct output *o)
 {
     return o ? o->stream : NULL;

@@ -36,6 +36,10 @@ void output_started(struct output *o, pid_t pid);
 /* The app's last lines (for crash reports); any thread. */
 struct recent *output_recent(struct output *o);
 
+/* Any thread: let the capture catch up with what the app wrote (see
+ * capture_settle). Takes NULL. */
+void output_settle(struct output *o, unsigned timeout_ms);
+
 /* A crash report to logs:app:<stream>:crash: message = text (the readable
  * backtrace), report = json, signal = its name. Any thread; never blocks. */
 void output_crash(struct output *o, const char *text, const char *json, const char *signal);
