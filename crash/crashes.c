@@ -163,16 +163,9 @@ static int open_stream(struct crashes *cr, const struct config *cfg,
 
 static int command(struct crashes *cr, int argc, const char **argv, redisReply **ret)
 {
-    size_t lens[8];
-    char why[RCONN_WHY_MAX];
-    int r;
+    int r = rconn_query(&cr->conn, argc, argv, cr->key, ret);
 
-    for (int i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    r = rconn_command(&cr->conn, argc, argv, lens, ret, why, sizeof(why));
-    if (r < 0)
-        log_error("reading %s from Redis failed: %s", cr->key, why);
-    else if ((*ret)->type != REDIS_REPLY_ARRAY) {
+    if (r == 0 && (*ret)->type != REDIS_REPLY_ARRAY) {
         log_error("reading %s from Redis: expected an array reply, got type %d; is it a stream?",
                   cr->key, (*ret)->type);
         freeReplyObject(*ret);

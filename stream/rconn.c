@@ -240,6 +240,22 @@ static int ctx_error(struct rconn *c, char *why, size_t size)
     return r;
 }
 
+int rconn_query(struct rconn *c, int argc, const char **argv, const char *key, redisReply **ret)
+{
+    size_t lens[16];
+    char why[RCONN_WHY_MAX];
+    int r;
+
+    if (argc > (int)ARRAY_SIZE(lens))
+        return -E2BIG;
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    r = rconn_command(c, argc, argv, lens, ret, why, sizeof(why));
+    if (r < 0)
+        log_error("reading %s from Redis failed: %s", key, why);
+    return r;
+}
+
 int rconn_command(struct rconn *c, int argc, const char **argv, const size_t *lens,
                   redisReply **ret, char *why, size_t why_size)
 {

@@ -66,3 +66,7 @@ int rconn_append_select(struct rconn *c, int db);
  * -EPROTO for an error reply (reply text in why). */
 int rconn_command(struct rconn *c, int argc, const char **argv, const size_t *lens,
                   redisReply **ret, char *why, size_t why_size);
+
+/* The operator commands' form: argv of C strings (at most 16), and a
+ * failure logged as one line naming key. Returns 0 or -errno. */
+int rconn_query(struct rconn *c, int argc, const char **argv, const char *key, redisReply **ret);

@@ -90,16 +90,7 @@ static void print_entry(struct tail *t, const redisReply *e)
 
 static int command(struct tail *t, int argc, const char **argv, redisReply **ret)
 {
-    size_t lens[8];
-    char why[RCONN_WHY_MAX];
-    int r;
-
-    for (int i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    r = rconn_command(&t->conn, argc, argv, lens, ret, why, sizeof(why));
-    if (r < 0)
-        log_error("reading %s from Redis failed: %s", t->key, why);
-    return r;
+    return rconn_query(&t->conn, argc, argv, t->key, ret);
 }
 
 static int history(struct tail *t)
