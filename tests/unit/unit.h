@@ -21,6 +21,7 @@ Suite *marker_suite(void);
 Suite *spool_suite(void);
 Suite *record_suite(void);
 Suite *rconn_suite(void);
+Suite *pidmap_suite(void);
 Suite *unwind_suite(void);
 Suite *report_suite(void);
 Suite *procinfo_suite(void);
