@@ -65,8 +65,31 @@ bool sigs_is_forwardable(int sig)
     return sig != SIGTTIN && sig != SIGTTOU;
 }
 
+/* The kernel's struct sigaction, for the signals glibc keeps to itself
+ * (32, 33: its thread-cancel and set-id signals; sigaction(2) refuses
+ * them) and the real-time ones, 32..64. */
+struct ksigaction {
+    uintptr_t handler;
+    unsigned long flags;
+    uintptr_t restorer;
+    uint64_t mask;
+};
+
+static bool raw_is_ignored(int sig)
+{
+    struct ksigaction old;
+
+    return syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof(uint64_t)) == 0 &&
+           old.handler == (uintptr_t)SIG_IGN;
+}
+
 static int save_ignored(struct sigs *s)
 {
+    /* glibc installs its own handler for 33 when wrapp starts a thread,
+     * and an exec turns handled signals to default: remember. */
+    for (int sig = 32; sig <= 64; sig++)
+        if (raw_is_ignored(sig))
+            s->orig_ignored |= SIGS_BIT(sig);
     for (int sig = 1; sig < 32; sig++) {
         struct sigaction sa;
         if (sig == SIGKILL || sig == SIGSTOP)
@@ -156,9 +179,14 @@ void sigs_child_restore(const struct sigs *s)
 {
     struct sigaction dfl = {.sa_handler = SIG_DFL}, ign = {.sa_handler = SIG_IGN};
 
+    struct ksigaction kign = {.handler = (uintptr_t)SIG_IGN};
+
     for (int sig = 1; sig < 32; sig++)
         if (s->changed & SIGS_BIT(sig))
             sigaction(sig, (s->orig_ignored & SIGS_BIT(sig)) ? &ign : &dfl, NULL);
+    for (int sig = 32; sig <= 64; sig++)
+        if (s->orig_ignored & SIGS_BIT(sig))
+            syscall(SYS_rt_sigaction, sig, &kign, NULL, sizeof(uint64_t));
     raw_sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);
 }
 
