@@ -70,9 +70,10 @@ bool sigs_is_forwardable(int sig)
  * them) and the real-time ones, 32..64. */
 struct ksigaction {
     uintptr_t handler;
-    unsigned long flags;
-    uintptr_t restorer;
-    uint64_t mask;
+    /* The kernel's layout; never read here. */
+    unsigned long flags; // cppcheck-suppress unusedStructMember
+    uintptr_t restorer;  // cppcheck-suppress unusedStructMember
+    uint64_t mask;       // cppcheck-suppress unusedStructMember
 };
 
 static bool raw_is_ignored(int sig)
