@@ -33,3 +33,26 @@ unsigned arch_dwarf_sp(void);
  * Returns n, or 0 if max is too small or r holds no registers. */
 size_t arch_dwarf_regs(const struct crash_regs *r, uint64_t pc, uint64_t sp, uint64_t *dw,
                        size_t max);
+
+/* One register set an ELF core holds per thread after its NT_PRSTATUS:
+ * read with PTRACE_GETREGSET type into a buffer of max bytes (the kernel
+ * says how much it filled), stored as a note named name. */
+struct arch_regset {
+    uint32_t type;
+    const char *name; /* "CORE" or "LINUX" */
+    size_t max;
+};
+
+/* What an ELF core needs to know about the architecture. */
+struct arch_core {
+    uint16_t e_machine;
+    size_t prstatus_size;              /* the whole NT_PRSTATUS note */
+    size_t pr_reg_offset;              /* where the NT_PRSTATUS regset goes */
+    size_t pr_reg_size;                /* its exact size */
+    size_t pr_fpvalid_offset;          /* set to 1 when regsets[0] was read */
+    const struct arch_regset *regsets; /* in note order; [0] is NT_PRFPREG */
+    size_t n_regsets;
+};
+
+/* The compiled-in architecture's core description (static). */
+const struct arch_core *arch_core(void);

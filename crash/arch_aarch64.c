@@ -2,12 +2,15 @@
 /*
  * aarch64: the general registers as the kernel's NT_PRSTATUS regset lays
  * them out (struct user_pt_regs: x0..x30, sp, pc, pstate; 34 words), with
- * their names. Our own fixed-width layout, not <asm/ptrace.h>. Compiled
- * only on aarch64; called from the supervisor thread.
+ * their names. Our own fixed-width layout, not <asm/ptrace.h>. Also the
+ * core's view: the prstatus layout and the register sets after it (those
+ * GETREGSET refuses, absent features, are left out). Compiled only on
+ * aarch64; called from the supervisor thread.
  */
 #if defined(__aarch64__)
 
 #include "arch.h"
+#include "core_layout.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -74,6 +77,40 @@ size_t arch_dwarf_regs(const struct crash_regs *r, uint64_t pc, uint64_t sp, uin
     memcpy(dw, r->v, n * sizeof(*dw));
     dw[AARCH64_DWARF_SP] = sp;
     return n;
+}
+
+/* Sizes: SVE/SSVE at the largest vector length (2048 bits) and ZA at the
+ * largest streaming length stay below 72 KiB. */
+static const struct arch_regset aarch64_regsets[] = {
+    {NT_PRFPREG, "CORE", sizeof(struct core_aarch64_fpsimd)},
+    {CORE_NT_ARM_TLS, "LINUX", 16},
+    {CORE_NT_ARM_HW_BREAK, "LINUX", 264},
+    {CORE_NT_ARM_HW_WATCH, "LINUX", 264},
+    {CORE_NT_ARM_SYSCALL, "LINUX", 4},
+    {CORE_NT_ARM_SVE, "LINUX", (size_t)72 * 1024},
+    {CORE_NT_ARM_PAC_MASK, "LINUX", 16},
+    {CORE_NT_ARM_TAGGED, "LINUX", 8},
+    {CORE_NT_ARM_SSVE, "LINUX", (size_t)72 * 1024},
+    {CORE_NT_ARM_ZA, "LINUX", (size_t)72 * 1024},
+    {CORE_NT_ARM_ZT, "LINUX", 64},
+    {CORE_NT_ARM_FPMR, "LINUX", 8},
+};
+
+static const struct arch_core aarch64_core = {
+    .e_machine = EM_AARCH64,
+    .prstatus_size = sizeof(struct core_prstatus_aarch64),
+    .pr_reg_offset = offsetof(struct core_prstatus_aarch64, pr_reg),
+    .pr_reg_size = sizeof(((struct core_prstatus_aarch64 *)0)->pr_reg),
+    .pr_fpvalid_offset = offsetof(struct core_prstatus_aarch64, pr_fpvalid),
+    .regsets = aarch64_regsets,
+    .n_regsets = sizeof(aarch64_regsets) / sizeof(aarch64_regsets[0]),
+};
+
+_Static_assert(AARCH64_NREGS == CORE_AARCH64_NREGS, "aarch64 register count");
+
+const struct arch_core *arch_core(void)
+{
+    return &aarch64_core;
 }
 
 #endif

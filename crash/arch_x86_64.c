@@ -3,11 +3,14 @@
  * x86_64: the general registers as the kernel's NT_PRSTATUS regset lays
  * them out (struct user_regs_struct, 27 words), with their names. Our own
  * fixed-width layout, not <sys/user.h>, so the table can be checked on any
- * host. Compiled only on x86_64; called from the supervisor thread.
+ * host. Also the core's view: the prstatus layout and the register sets
+ * after it (FXSAVE, then the XSAVE area at the size the kernel reports).
+ * Compiled only on x86_64; called from the supervisor thread.
  */
 #if defined(__x86_64__)
 
 #include "arch.h"
+#include "core_layout.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -77,6 +80,29 @@ size_t arch_dwarf_regs(const struct crash_regs *r, uint64_t pc, uint64_t sp, uin
     dw[X86_64_DWARF_RSP] = sp;
     dw[n - 1] = pc;
     return n;
+}
+
+/* 64 KiB: well above the largest XSAVE area (about 11 KiB with AMX). */
+static const struct arch_regset x86_64_regsets[] = {
+    {NT_PRFPREG, "CORE", CORE_FXSAVE_SIZE},
+    {CORE_NT_X86_XSTATE, "LINUX", (size_t)64 * 1024},
+};
+
+static const struct arch_core x86_64_core = {
+    .e_machine = EM_X86_64,
+    .prstatus_size = sizeof(struct core_prstatus_x86_64),
+    .pr_reg_offset = offsetof(struct core_prstatus_x86_64, pr_reg),
+    .pr_reg_size = sizeof(((struct core_prstatus_x86_64 *)0)->pr_reg),
+    .pr_fpvalid_offset = offsetof(struct core_prstatus_x86_64, pr_fpvalid),
+    .regsets = x86_64_regsets,
+    .n_regsets = sizeof(x86_64_regsets) / sizeof(x86_64_regsets[0]),
+};
+
+_Static_assert(X86_64_NREGS == CORE_X86_64_NREGS, "x86_64 register count");
+
+const struct arch_core *arch_core(void)
+{
+    return &x86_64_core;
 }
 
 #endif

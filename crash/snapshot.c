@@ -9,6 +9,7 @@
 #include "snapshot.h"
 
 #include "clock.h"
+#include "core.h"
 #include "crash.h"
 #include "fdio.h"
 #include "log.h"
@@ -340,6 +341,31 @@ static char *save(const struct snapshot_ctx *x, const struct crash *c, const cha
     return NULL;
 }
 
+/* The ELF core next to the report (dir), while every thread is still
+ * stopped: /proc is read with the app's ids, the file written with ours. */
+static void dump_core(const struct snapshot_ctx *x, const struct crash *c, const char *dir)
+{
+    struct core *k = NULL;
+    struct core_result res;
+    bool is_switched = read_as_app(c->pid);
+    int r = core_prepare(c, &k);
+
+    if (is_switched)
+        read_as_self();
+    if (r >= 0)
+        r = core_write(k, dir, (uint64_t)x->cfg->core_max_bytes, &res);
+    core_free(k);
+    if (r < 0) {
+        log_warn_errno(r, "cannot write the core of pid %d to %s/%s", (int)c->pid, dir,
+                       CORE_FILE_NAME);
+        return;
+    }
+    log_warn("core %s/%s: %llu bytes (%llu allocated), %zu threads, %llu ms%s", dir, CORE_FILE_NAME,
+             (unsigned long long)res.size, (unsigned long long)res.allocated, res.n_threads,
+             (unsigned long long)res.ms,
+             res.is_truncated ? "; truncated (crash.core_max_bytes or a full disk)" : "");
+}
+
 /* One line for the console and :error, naming the place of the crash. */
 static void announce(const struct crash *c, const char *path)
 {
@@ -393,6 +419,8 @@ void snapshot_crash(const struct snapshot_ctx *x, pid_t tid, int sig)
     } else {
         path = save(x, &c, json, text);
         announce(&c, path);
+        if (path && x->cfg->core != CONFIG_CORE_OFF && c.pid > 0)
+            dump_core(x, &c, path);
         if (x->on_report)
             x->on_report(x->ctx, &c, json, text);
     }

@@ -71,7 +71,8 @@ static const char usage_text[] =
     "WRAPP_SUBREAPER, WRAPP_PDEATHSIG, WRAPP_REMAP_EXIT, WRAPP_WARN_ON_REAP,\n"
     "WRAPP_LOG_LEVEL, WRAPP_USER, WRAPP_GROUP, WRAPP_WORKDIR, WRAPP_STREAM_NAME,\n"
     "WRAPP_REDIS_URL, WRAPP_REDIS_HOST, WRAPP_REDIS_PORT, WRAPP_REDIS_SECRETS_DIR,\n"
-    "WRAPP_CRASH (0: no ptrace supervision), WRAPP_CRASH_DIR;\n"
+    "WRAPP_CRASH (0: no ptrace supervision), WRAPP_CRASH_DIR,\n"
+    "WRAPP_CORE (off|local|redis: the ELF core next to the report; default local);\n"
     "and tini's "
     "TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP, TINI_VERBOSITY.\n"
     "Exit status: the app's code, 128+N if signal N killed it, 126/127 if it\n"
@@ -204,6 +205,12 @@ static int env_numbers(char **envp, struct config *c)
         if (r < 0)
             return bad_env("WRAPP_PDEATHSIG", v, "a signal name such as SIGKILL");
         c->init.pdeathsig = r;
+    }
+    if ((v = strv_env_get(envp, "WRAPP_CORE"))) {
+        int r = config_parse_core(v);
+        if (r < 0)
+            return bad_env("WRAPP_CORE", v, "off, local or redis");
+        c->crash.core = r;
     }
     if ((v = strv_env_get(envp, "WRAPP_REMAP_EXIT")) && parse_codes(v, &c->init) < 0)
         return bad_env("WRAPP_REMAP_EXIT", v, "exit codes 0..255 separated by commas");

@@ -38,6 +38,7 @@ enum field_type {
     F_BYTES,
     F_SCOPE,
     F_SIGSET,
+    F_CORE,
 };
 
 struct field {
@@ -123,6 +124,8 @@ static const struct field crash_fields[] = {
     FLD_INT("last_lines", crash.last_lines, 0, 10000),
     FLD("signals", F_SIGSET, crash.signals),
     FLD("system_lines", F_BOOL, crash.system_lines),
+    FLD("core", F_CORE, crash.core),
+    FLD("core_max_bytes", F_BYTES, crash.core_max_bytes),
 };
 
 static const struct section sections[] = {
@@ -158,6 +161,18 @@ void config_init(struct config *c)
     c->crash.max_frames = CONFIG_CRASH_FRAMES;
     c->crash.last_lines = CONFIG_CRASH_LAST_LINES;
     c->crash.signals = config_crash_default_signals();
+    c->crash.core = CONFIG_CORE_LOCAL;
+    c->crash.core_max_bytes = CONFIG_CORE_MAX_BYTES;
+}
+
+int config_parse_core(const char *s)
+{
+    static const char *const names[] = {"off", "local", "redis"};
+
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (strcmp(s, names[i]) == 0)
+            return (int)i;
+    return -EINVAL;
 }
 
 uint64_t config_crash_default_signals(void)
@@ -474,6 +489,13 @@ static int parse_field(const struct ctx *x, const struct field *f, const cJSON *
         return 0;
     case F_SIGSET:
         return parse_sigset(x, f->key, j, p);
+    case F_CORE:
+        v = cJSON_IsString(j) ? config_parse_core(j->valuestring) : -EINVAL;
+        if (v < 0)
+            return bad(x, f->key, "\"off\", \"local\" or \"redis\"",
+                       cJSON_IsString(j) ? "another string" : type_name(j));
+        *(int *)p = v;
+        return 0;
     }
     return -EINVAL;
 }

@@ -78,6 +78,17 @@ struct config_init {
 #define CONFIG_CRASH_KEEP       10
 #define CONFIG_CRASH_FRAMES     256
 #define CONFIG_CRASH_LAST_LINES 50
+/* A core's apparent size cap: above a typical container's whole memory
+ * limit, so most cores are complete, while ten kept reports stay bounded
+ * (cores are sparse; the biggest mappings are the ones cut). */
+#define CONFIG_CORE_MAX_BYTES (4.0 * 1024 * 1024 * 1024)
+
+/* crash.core: where a crash's ELF core goes. */
+enum config_core {
+    CONFIG_CORE_OFF,
+    CONFIG_CORE_LOCAL, /* next to the report */
+    CONFIG_CORE_REDIS, /* local, and uploaded to Redis */
+};
 
 struct config_crash {
     bool enabled;       /* supervise the app with ptrace and report crashes */
@@ -88,6 +99,9 @@ struct config_crash {
     int last_lines;     /* the app's last lines kept for the report */
     bool system_lines;  /* file:line from separate debug files (-dbg packages) too */
     uint64_t signals;   /* bit sig-1: a crash when the app does not handle it */
+
+    int core;              /* enum config_core */
+    double core_max_bytes; /* the core is cut beyond this (0: no limit) */
 };
 
 struct config {
@@ -123,6 +137,9 @@ int config_set_args(struct config_app *app, char *const *argv, size_t n);
 /* Mark exit code (0..255) as remapped to 0. */
 void config_remap_exit_add(struct config_init *in, unsigned code);
 bool config_remap_exit_has(const struct config_init *in, unsigned code);
+
+/* "off", "local", "redis" -> enum config_core, or -EINVAL. */
+int config_parse_core(const char *s);
 
 /* SEGV BUS ILL FPE ABRT SYS TRAP QUIT: the signals whose default action dumps core. */
 uint64_t config_crash_default_signals(void);

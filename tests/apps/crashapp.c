@@ -33,6 +33,9 @@
 
 static volatile int sink;
 
+/* A known value in .data that a debugger must read back from a core. */
+volatile long crashapp_global = 0x5eed1234;
+
 NOINLINE static void crash_null(void)
 {
     volatile int *p = NULL;
