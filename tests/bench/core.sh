@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# core.sh WRAPP_BINARY CRASHAPP_BINARY: wrapp's own ELF core against gcore
+# and the kernel's dump, for one app with 9 threads and 256 MiB / 2 GiB of
+# written heap ("crashapp hog MB 8"), in the same run, interleaved:
+#   wrapp   the app under wrapp gets SIGUSR1, whose handler writes through
+#           NULL: the core's write time as wrapp reports it, its apparent
+#           and allocated size;
+#   gcore   gcore -o FILE PID on the same app left running: wall time;
+#   kernel  core_pattern set to this run's directory for the kernel runs
+#           only (restored on exit, whatever happens), RLIMIT_CORE unlimited,
+#           the same SIGUSR1: wall time from the kill to the reaped exit.
+# Page cache dropped before each dump. Medians of BENCH_REPEATS (default 3);
+# BENCH_QUICK=1: one repeat, 256 MiB only. Exit 0 once measured.
+
+set -euo pipefail
+
+WRAPP=${1:?usage: core.sh WRAPP CRASHAPP}
+APP=${2:?usage: core.sh WRAPP CRASHAPP}
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+REPEATS=${BENCH_REPEATS:-3}
+SIZES=${BENCH_SIZES:-256 2048}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+    REPEATS=1 SIZES=256
+fi
+command -v gcore >/dev/null || { log "core.sh: gcore is missing (make deps: gdb)"; exit 1; }
+WORK=$(mktemp -d /var/tmp/wrapp-corebench.XXXXXX)
+PATTERN=$(cat /proc/sys/kernel/core_pattern)
+restore() {
+    echo "$PATTERN" >/proc/sys/kernel/core_pattern
+    rm -rf "$WORK"
+}
+trap restore EXIT
+
+now_ms() {
+    date +%s.%N | awk '{ printf "%.3f", $1 * 1000 }'
+}
+
+drop_caches() {
+    sync
+    echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+}
+
+# start_hog MB [wrapp|kernel]: the app, ready and its 9 threads parked.
+start_hog() {
+    local out="$WORK/hog.out"
+    : >"$out"
+    case ${2:-} in
+    wrapp) WRAPP_CRASH_DIR="$WORK/crashes" "$WRAPP" -- "$APP" hog "$1" 8 >"$out" 2>"$WORK/hog.err" & ;;
+    kernel) bash -c 'ulimit -c unlimited; exec "$0" hog "$1" 8' "$APP" "$1" >"$out" 2>/dev/null & ;;
+    *) "$APP" hog "$1" 8 >"$out" 2>/dev/null & ;;
+    esac
+    HOG_TOP=$!
+    for ((i = 0; i < 12000; i++)); do
+        grep -q '^ready' "$out" && break
+        sleep 0.01
+    done
+    HOG_PID=$(awk '/^ready/ { print $2 }' "$out")
+    [ -n "$HOG_PID" ] || { log "core.sh: the app did not start"; exit 1; }
+    # Until every thread sleeps (a thread still in clone is not a fair target).
+    for ((i = 0; i < 500; i++)); do
+        [ "$(grep -l '^State:.*S (sleeping)' /proc/"$HOG_PID"/task/*/status 2>/dev/null | wc -l)" -ge 9 ] && break
+        sleep 0.01
+    done
+}
+
+sizes() { # FILE: "apparent allocated" in MB
+    stat -c '%s %b %B' "$1" | awk '{ printf "%.1f %.1f", $1 / 1048576, $2 * $3 / 1048576 }'
+}
+
+run_wrapp() {
+    rm -rf "$WORK/crashes"
+    start_hog "$1" wrapp
+    drop_caches
+    kill -USR1 "$HOG_PID"
+    wait "$HOG_TOP" 2>/dev/null || true
+    local ms f
+    ms=$(sed -n 's/.*threads, \([0-9.]*\) ms.*/\1/p' "$WORK/hog.err" | head -n 1)
+    f=$(find "$WORK/crashes" -name core | head -n 1 || true)
+    [ -n "$f" ] && [ -n "$ms" ] || { log "core.sh: no core from wrapp"; cat "$WORK/hog.err" >&2; exit 1; }
+    echo "$ms $(sizes "$f")"
+}
+
+run_gcore() {
+    start_hog "$1"
+    drop_caches
+    local t0 t1
+    t0=$(now_ms)
+    gcore -o "$WORK/gcore" "$HOG_PID" >/dev/null 2>&1 || true
+    t1=$(now_ms)
+    kill -KILL "$HOG_PID" 2>/dev/null || true
+    wait "$HOG_TOP" 2>/dev/null || true
+    echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') $(sizes "$WORK/gcore.$HOG_PID")"
+    rm -f "$WORK/gcore.$HOG_PID"
+}
+
+run_kernel() {
+    echo "$WORK/kcore.%p" >/proc/sys/kernel/core_pattern
+    start_hog "$1" kernel
+    drop_caches
+    local t0 t1
+    t0=$(now_ms)
+    kill -USR1 "$HOG_PID"
+    wait "$HOG_TOP" 2>/dev/null || true
+    t1=$(now_ms)
+    echo "$PATTERN" >/proc/sys/kernel/core_pattern
+    [ -f "$WORK/kcore.$HOG_PID" ] || { log "core.sh: the kernel wrote no core"; exit 1; }
+    echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') $(sizes "$WORK/kcore.$HOG_PID")"
+    rm -f "$WORK/kcore.$HOG_PID"
+}
+
+log "== ELF core: 9 threads, written heap; $REPEATS repeat(s), medians; times in ms, sizes in MB"
+printf '%-6s %-7s %10s %10s %10s\n' heap who time apparent allocated
+for mb in $SIZES; do
+    declare -A T=() A=() L=()
+    for ((r = 0; r < REPEATS; r++)); do
+        for who in wrapp gcore kernel; do
+            read -r t a l < <("run_$who" "$mb")
+            T[$who]+="$t " A[$who]+="$a " L[$who]+="$l "
+        done
+    done
+    for who in wrapp gcore kernel; do
+        # shellcheck disable=SC2086
+        printf '%-6s %-7s %10s %10s %10s\n' "${mb}M" "$who" "$(fmt "$(median ${T[$who]})")" \
+            "$(fmt "$(median ${A[$who]})")" "$(fmt "$(median ${L[$who]})")"
+    done
+    # shellcheck disable=SC2086
+    printf '%-6s wrapp/gcore time %sx (target <= 0.5), wrapp/kernel time %sx (<= 1.0), size %sx (<= 1.0)\n' \
+        "${mb}M" "$(ratio "$(median ${T[wrapp]})" "$(median ${T[gcore]})")" \
+        "$(ratio "$(median ${T[wrapp]})" "$(median ${T[kernel]})")" \
+        "$(ratio "$(median ${A[wrapp]})" "$(median ${A[kernel]})")"
+    unset T A L
+done
+log "(wrapp: the core's write time as wrapp logs it; kernel: kill -> exit reaped, the dump inside)"
