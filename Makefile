@@ -18,7 +18,7 @@ BASE     := -std=gnu17 -D_GNU_SOURCE -DWRAPP_VERSION='"$(VERSION)"' -MMD -MP \
 # libunwind-ptrace unwinds; libdw (elfutils) names frames with file:line and
 # unwinds what libunwind cannot (static apps without .eh_frame_hdr).
 LIBS     := -lhiredis -lunwind-ptrace -lunwind-generic -lunwind -ldw -lelf -lz -llzma -lbz2 -lzstd \
-            -lpthread -lm
+            -lcrypto -lpthread -lm
 CFLAGS_RELEASE := $(BASE) $(WARN) -O2 -DNDEBUG -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
             -ffunction-sections -fdata-sections
 LDFLAGS_RELEASE := -static -Wl,--eh-frame-hdr -Wl,--gc-sections
@@ -39,7 +39,7 @@ DEPS_PKGS := build-essential pkg-config dpkg-dev libhiredis-dev clang clang-tidy
              python3-pytest-timeout redis-server redis-tools util-linux procps \
              tini catatonit dumb-init gdb gdbserver elfutils musl-tools libcap2-bin \
              libunwind-dev liblzma-dev libdw-dev libelf-dev zlib1g-dev libbz2-dev libzstd-dev \
-             libseccomp-dev
+             libseccomp-dev libssl-dev
 
 
 .PHONY: all release dev install install-dev clean help deps test unit integration lint format \

@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "core.h"
+#include "coreup.h"
 #include "crash.h"
 #include "fdio.h"
 #include "log.h"
@@ -343,7 +344,7 @@ static char *save(const struct snapshot_ctx *x, const struct crash *c, const cha
 
 /* The ELF core next to the report (dir), while every thread is still
  * stopped: /proc is read with the app's ids, the file written with ours. */
-static void dump_core(const struct snapshot_ctx *x, const struct crash *c, const char *dir)
+static int dump_core(const struct snapshot_ctx *x, const struct crash *c, const char *dir)
 {
     struct core *k = NULL;
     struct core_result res;
@@ -356,14 +357,30 @@ static void dump_core(const struct snapshot_ctx *x, const struct crash *c, const
         r = core_write(k, dir, (uint64_t)x->cfg->core_max_bytes, &res);
     core_free(k);
     if (r < 0) {
-        log_warn_errno(r, "cannot write the core of pid %d to %s/%s", (int)c->pid, dir,
-                       CORE_FILE_NAME);
-        return;
+        return log_warn_errno(r, "cannot write the core of pid %d to %s/%s", (int)c->pid, dir,
+                              CORE_FILE_NAME);
     }
     log_warn("core %s/%s: %llu bytes (%llu allocated), %zu threads, %llu ms%s", dir, CORE_FILE_NAME,
              (unsigned long long)res.size, (unsigned long long)res.allocated, res.n_threads,
              (unsigned long long)res.ms,
              res.is_truncated ? "; truncated (crash.core_max_bytes or a full disk)" : "");
+    return 0;
+}
+
+/* With crash.core "redis": the core goes to Redis from a thread of its own,
+ * after the process is released. */
+static void upload_core(const struct snapshot_ctx *x, const struct crash *c, const char *dir,
+                        const char *json)
+{
+    char id[COREUP_ID_MAX], core[4096];
+    int r;
+
+    snprintf(core, sizeof(core), "%s/%s", dir, CORE_FILE_NAME);
+    coreup_id(id, sizeof(id), c->time_us, c->pid);
+    r = coreup_start(x->core_up, core, id, json);
+    if (r < 0)
+        log_warn_errno(r, "core of pid %d not uploaded to Redis; it stays at %s", (int)c->pid,
+                       core);
 }
 
 /* One line for the console and :error, naming the place of the crash. */
@@ -392,7 +409,7 @@ void snapshot_crash(const struct snapshot_ctx *x, pid_t tid, int sig)
     cleanup_free char *json = NULL;
     cleanup_free char *text = NULL;
     cleanup_free char *path = NULL;
-    bool is_switched;
+    bool is_switched, has_core = false;
     long n;
 
     c.pid = snapshot_tgid(tid);
@@ -419,15 +436,17 @@ void snapshot_crash(const struct snapshot_ctx *x, pid_t tid, int sig)
     } else {
         path = save(x, &c, json, text);
         announce(&c, path);
-        if (path && x->cfg->core != CONFIG_CORE_OFF && c.pid > 0)
-            dump_core(x, &c, path);
         if (x->on_report)
             x->on_report(x->ctx, &c, json, text);
+        if (path && x->cfg->core != CONFIG_CORE_OFF && c.pid > 0)
+            has_core = dump_core(x, &c, path) == 0;
     }
     /* Let the process die as it would have: the others first, so none is
      * left stopped, then the signal. */
     resume_world(&w);
     ptrace(PTRACE_CONT, tid, 0, sig);
+    if (has_core && x->core_up && x->cfg->core == CONFIG_CORE_REDIS)
+        upload_core(x, &c, path, json);
     free(w.v);
     crash_fini(&c);
 }

@@ -11,6 +11,8 @@
 #include "trace.h"
 
 #include <stdbool.h>
+
+struct coreup_opts;
 #include <sys/types.h>
 
 #define SNAPSHOT_DIR          "/var/lib/wrapp/crashes"
@@ -24,6 +26,7 @@ struct snapshot_ctx {
     trace_report_fn on_report;
     void (*settle)(void *ctx);
     void *ctx;
+    const struct coreup_opts *core_up; /* NULL: no upload */
     /* Back to the supervisor: a tracee exited, or stopped at an event
      * (clone, fork, exec), while the world was being stopped. */
     void (*on_gone)(void *trace, pid_t pid, int status);

@@ -294,6 +294,7 @@ int trace_start(const struct trace_opts *o, struct trace **ret)
                                     .recent = o->recent,
                                     .on_report = o->on_report,
                                     .settle = o->settle,
+                                    .core_up = o->core_up,
                                     .ctx = o->ctx,
                                     .on_gone = on_snapshot_gone,
                                     .on_event = on_snapshot_event,

@@ -22,6 +22,7 @@
 
 struct crash;
 struct recent;
+struct coreup_opts;
 
 /* Called in the supervisor's thread with the finished report. */
 typedef void (*trace_report_fn)(void *ctx, const struct crash *c, const char *json,
@@ -36,6 +37,7 @@ struct trace_opts {
      * the crashed app wrote. NULL: none. */
     void (*settle)(void *ctx);
     void *ctx;
+    const struct coreup_opts *core_up; /* crash.core "redis": where to; NULL: none */
 };
 
 /* An exit the main loop must know about. pid 0: wrapp has no child left. */

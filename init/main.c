@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "config.h"
+#include "coreget.h"
 #include "crashes.h"
 #include "log.h"
 #include "output.h"
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
         return tail_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "crashes") == 0)
         return crashes_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "core") == 0)
+        return coreget_main(argc - 1, argv + 1);
     /* Before wrapp opens anything: which fds are the app's to inherit. */
     r = spawn_inherited_fds(&handover, &n_handover);
     if (r < 0) {
@@ -87,6 +90,7 @@ int main(int argc, char **argv)
     plan.handover_fds = handover;
     plan.n_handover = n_handover;
     code = run_app(&run, &cfg, &sigs, &plan, out);
+    run_finish_uploads(&run, RUN_UPLOAD_WAIT_MS);
     if (out)
         output_finish(out, run.exit_code);
     out = output_close(out);

@@ -220,6 +220,13 @@ static void start_trace(struct run *run, const struct config *cfg, struct output
 
     if (!cfg->crash.enabled)
         return;
+    if (out && cfg->crash.core == CONFIG_CORE_REDIS &&
+        rconn_target_from_config(cfg, &run->core_target) == 0) {
+        run->has_core_target = true;
+        coreup_opts_from_config(cfg, &run->core_target, run->core_stream, sizeof(run->core_stream),
+                                &run->core_opts);
+        o.core_up = &run->core_opts;
+    }
     r = trace_start(&o, &run->trace);
     if (r < 0) {
         log_warn_errno(r, "crash reports are off: cannot start the supervisor");
@@ -331,6 +338,22 @@ static int setup(struct run *run, const struct config *cfg, struct sigs *sigs)
         return r;
     loop_timer_init(run->loop, &run->grace, on_grace, run);
     return 0;
+}
+
+void run_finish_uploads(struct run *run, unsigned ms)
+{
+    int n;
+
+    if (!run->has_core_target)
+        return;
+    n = coreup_wait(ms);
+    if (n > 0)
+        log_warn("%d core upload(s) to Redis still running after %u s: given up; the cores "
+                 "stay in crash.dir",
+                 n, ms / 1000);
+    else
+        rconn_target_fini(&run->core_target); /* a running upload still uses it */
+    run->has_core_target = false;
 }
 
 int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,

@@ -8,8 +8,10 @@
 #pragma once
 
 #include "config.h"
+#include "coreup.h"
 #include "loop.h"
 #include "output.h"
+#include "rconn.h"
 #include "reap.h"
 #include "sigs.h"
 #include "spawn.h"
@@ -32,6 +34,10 @@ struct run {
     struct loop_source sig_src;
     struct loop_timer grace;
     struct trace *trace; /* the crash supervisor; NULL: off */
+    bool has_core_target;
+    struct rconn_target core_target; /* crash.core "redis": where cores go */
+    struct coreup_opts core_opts;
+    char core_stream[256];
     struct loop_source trace_src;
     struct reap reap;
     enum run_state state;
@@ -48,5 +54,11 @@ struct run {
  * are gone; with out (NULL: output inherited), its stdout/stderr are
  * captured on the loop and drained at the end. Returns wrapp's exit status
  * (0..255, remapped with -e). */
+#define RUN_UPLOAD_WAIT_MS 60000
+
+/* After run_app, before the end marker: wait (up to ms) for the crash
+ * cores still going to Redis, so their outcome lines reach :status. */
+void run_finish_uploads(struct run *run, unsigned ms);
+
 int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
             const struct spawn_plan *plan, struct output *out);

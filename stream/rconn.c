@@ -321,7 +321,9 @@ int rconn_open(const struct rconn_target *t, struct rconn *c, char *why, size_t 
     if (!c->ctx || c->ctx->err)
         return ctx_error(c, why, size);
     redisSetTimeout(c->ctx, tv);
-    redisEnableKeepAlive(c->ctx);
+    /* TCP only: on a unix socket it fails and marks the context failed. */
+    if (!t->unix_path)
+        redisEnableKeepAlive(c->ctx);
     r = auth_select(c, t, why, size);
     if (r < 0)
         rconn_close(c);

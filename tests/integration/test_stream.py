@@ -309,3 +309,14 @@ def test_a_100_mb_line_is_split_and_memory_stays_bounded(start_wrapp, redis_serv
     assert ents[-1]["message"] == b"end"
     print(f"peak_rss_kb={peak}")
     assert peak < 80 * 1024, f"wrapp peaked at {peak} kB for a 100 MB line"
+
+
+def test_redis_over_a_unix_socket(run_wrapp, make_redis, tmp_path):
+    sock = tmp_path / "redis.sock"
+    srv = make_redis(extra=["--unixsocket", str(sock), "--unixsocketperm", "700"]).start()
+    cfg = tmp_path / "out.json"
+    cfg.write_text('{"output": {"spool_dir": "%s"}}' % (tmp_path / "spool"))
+    r = run_wrapp(["-c", str(cfg), "--", "sh", "-c", "echo over the socket"],
+                  env={"WRAPP_REDIS_URL": "unix://" + str(sock), "WRAPP_STREAM_NAME": "sock"})
+    assert r.returncode == 0, r.stderr
+    assert b"over the socket" in messages(srv.client(), "logs:app:sock:info")
