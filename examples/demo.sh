@@ -66,7 +66,7 @@ say "wrapp's own status stream"
 redis-cli -p "$port" -n 1 XRANGE logs:app:demo:status - + | grep -v -E '^(ts|pid|seq|run|[0-9]+(-[0-9]+)?)$' | grep -v '^message$'
 [ "$rc" -eq 42 ]
 
-export WRAPP_STREAM_NAME=demo-crash WRAPP_CRASH_DIR=$work/crashes
+export WRAPP_STREAM_NAME=demo-crash WRAPP_CRASH_DIR=$work/crashes WRAPP_CORE=redis
 say "a crash: unshare ... $wrapp -c wrapp.json -- crashapp print 3 threads 4 2"
 say "(4 threads; thread 2 writes through a bad pointer; nobody handles SIGSEGV)"
 set +e
@@ -81,12 +81,20 @@ say "wrapp crashes --stream demo-crash   (the reports in Redis)"
 id=$(redis-cli -p "$port" -n 1 XREVRANGE logs:app:demo-crash:crash + - COUNT 1 | head -n 1)
 say "wrapp crashes --stream demo-crash show $id   (every thread's backtrace)"
 "$wrapp" crashes --stream demo-crash show "$id"
-say "the same report on disk (report.json, 0600, and backtrace.txt)"
-ls -l "$work"/crashes/*/
+say "the same report on disk (report.json, 0600, backtrace.txt) and wrapp's own ELF core"
+ls -ls "$work"/crashes/*/
 python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))
 t = r["threads"][0]
 print("signal %s (%s) at %s; thread %d \"%s\" crashed; %d threads; %d ms to the report" % (
     r["signal"]["name"], r["signal"]["code_name"], r["signal"]["addr"], t["tid"], t["name"],
     len(r["threads"]), r["timing_us"]["total"] // 1000))' "$work"/crashes/*/report.json
+core_id=$(python3 -c 'import json, sys
+r = json.load(open(sys.argv[1])); print("%d-%d" % (r["time_us"], r["pid"]))' "$work"/crashes/*/report.json)
+say "wrapp core get $core_id   (the core, back from Redis: zstd chunks, sha256 checked)"
+(cd "$work" && "$wrapp" core get "$core_id" --stream demo-crash -o core.fetched)
+cmp "$work/core.fetched" "$work"/crashes/*/core && echo "  identical to the local core"
+say "gdb $crashapp core.fetched   (no gdb in the container needed: this runs anywhere)"
+gdb -batch -nx -ex 'info threads' -ex 'bt' -ex 'print/x crashapp_global' "$crashapp" "$work/core.fetched" 2>&1 |
+    grep -v -E '^\[New LWP|^warning: Section|^$' | sed 's/^/  /'
 [ "$crc" -eq 139 ]
