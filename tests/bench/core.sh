@@ -11,7 +11,8 @@
 #   kernel  core_pattern set to this run's directory for the kernel runs
 #           only (restored on exit, whatever happens), RLIMIT_CORE unlimited,
 #           the same SIGUSR1: wall time from the kill to the reaped exit.
-# Page cache dropped before each dump. Medians of BENCH_REPEATS (default 3);
+# Page cache dropped before each dump; the order rotates every repeat.
+# Medians of BENCH_REPEATS (default 3);
 # BENCH_QUICK=1: one repeat, 256 MiB only. Exit 0 once measured.
 
 set -euo pipefail
@@ -30,8 +31,10 @@ fi
 command -v gcore >/dev/null || { log "core.sh: gcore is missing (make deps: gdb)"; exit 1; }
 WORK=$(mktemp -d /var/tmp/wrapp-corebench.XXXXXX)
 PATTERN=$(cat /proc/sys/kernel/core_pattern)
+REDIS=
 restore() {
     echo "$PATTERN" >/proc/sys/kernel/core_pattern
+    [ -z "$REDIS" ] || kill "$REDIS" 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap restore EXIT
@@ -118,7 +121,10 @@ printf '%-6s %-7s %10s %10s %10s\n' heap who time apparent allocated
 for mb in $SIZES; do
     declare -A T=() A=() L=()
     for ((r = 0; r < REPEATS; r++)); do
-        for who in wrapp gcore kernel; do
+        # The order rotates: on this VM the first big write after memory
+        # was freed is slower (the host faults the guest's pages in).
+        order=(wrapp gcore kernel wrapp gcore)
+        for who in "${order[@]:r%3:3}"; do
             read -r t a l < <("run_$who" "$mb")
             T[$who]+="$t " A[$who]+="$a " L[$who]+="$l "
         done
@@ -136,3 +142,35 @@ for mb in $SIZES; do
     unset T A L
 done
 log "(wrapp: the core's write time as wrapp logs it; kernel: kill -> exit reaped, the dump inside)"
+
+# The upload (crash.core redis) to a private redis-server on loopback: the
+# rate wrapp logs (core bytes per second of compressing and sending).
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" \
+    --loglevel warning >/dev/null 2>&1 &
+REDIS=$!
+until redis-cli -p "$PORT" ping >/dev/null 2>&1; do sleep 0.05; done
+printf '{"output": {"spool_dir": "%s/spool"}}\n' "$WORK" >"$WORK/up.json"
+log "== core upload to Redis (zstd, 1 MiB chunks), $REPEATS repeat(s), medians"
+printf '%-6s %12s %14s\n' heap "MB/s" "compressed"
+for mb in $SIZES; do
+    rates=() sizes=()
+    for ((r = 0; r < REPEATS; r++)); do
+        rm -rf "$WORK/crashes"
+        redis-cli -p "$PORT" -n 3 FLUSHDB >/dev/null
+        WRAPP_REDIS_URL=redis://127.0.0.1:$PORT WRAPP_CORE=redis WRAPP_STREAM_NAME=bench \
+            WRAPP_CRASH_DIR="$WORK/crashes" "$WRAPP" -v -c "$WORK/up.json" -- "$APP" hog "$mb" 8 \
+            >"$WORK/up.out" 2>"$WORK/up.err" &
+        top=$!
+        for ((i = 0; i < 12000; i++)); do grep -q '^ready' "$WORK/up.out" && break; sleep 0.01; done
+        sleep 0.3
+        kill -USR1 "$(awk '/^ready/ { print $2 }' "$WORK/up.out")"
+        wait "$top" 2>/dev/null || true
+        line=$(grep ' uploaded: ' "$WORK/up.err" | head -n 1)
+        rates+=("$(sed -n 's/.*(\([0-9.]*\) MB\/s).*/\1/p' <<<"$line")")
+        sizes+=("$(sed -n 's/.*uploaded: [^>]*-> \([^ ]* [A-Za-z]*\) in.*/\1/p' <<<"$line")")
+    done
+    printf '%-6s %12s %14s\n' "${mb}M" "$(fmt "$(median "${rates[@]}")" 0)" "${sizes[0]:-?}"
+done
+kill "$REDIS" 2>/dev/null || true
+wait "$REDIS" 2>/dev/null || true
