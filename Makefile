@@ -43,7 +43,7 @@ DEPS_PKGS := build-essential pkg-config dpkg-dev libhiredis-dev clang clang-tidy
 
 
 .PHONY: all release dev install install-dev clean help deps test unit integration lint format \
-        tidy cppcheck analyze fuzz bench demo cjson
+        tidy cppcheck analyze fuzz bench demo cjson check-aarch64 cross-deps
 
 all release: $(B)/wrapp
 
@@ -58,18 +58,25 @@ help:
 	@echo "                  against eu-stack and gdb, supervision overhead"
 	@echo "make fuzz         libFuzzer harnesses, FUZZ_SECONDS each (default $(FUZZ_SECONDS))"
 	@echo "make lint         clang-format check, clang-tidy, cppcheck"
+	@echo "make check-aarch64  aarch64 core layouts and note encoding, cross-built and run under"
+	@echo "                  qemu-aarch64 (installs gcc-aarch64-linux-gnu and qemu-user if missing)"
 	@echo "make format       clang-format in place;  make analyze: gcc -fanalyzer"
 	@echo "make install / install-dev   into PREFIX/bin (default /usr/local)"
 	@echo "make clean        remove build/"
 
-deps:
-	$(Q)missing=$$(for p in $(DEPS_PKGS); do \
+# $(call install_missing,WHO,PACKAGES): apt-get install those not installed yet.
+define install_missing
+	$(Q)missing=$$(for p in $(2); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	  done); \
 	if [ -n "$$missing" ]; then \
-	  echo "deps: installing$$(echo $$missing | sed 's/^/ /')"; \
+	  echo "$(1): installing$$(echo $$missing | sed 's/^/ /')"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+
+deps:
+	$(call install_missing,deps,$(DEPS_PKGS))
 
 # cJSON: Debian ships no static archive; build Debian's source package in.
 $(CJSON):
@@ -148,7 +155,7 @@ test: deps
 
 # Static analysis and formatting.
 C_FILES = $(SRCS) $(wildcard init/*.h stream/*.h crash/*.h debug/*.h) $(UNIT_SRCS) \
-          $(wildcard tests/unit/*.h tests/apps/*.c tests/fuzz/*.c tests/bench/*.c)
+          $(wildcard tests/unit/*.h tests/apps/*.c tests/fuzz/*.c tests/bench/*.c tests/cross/*.c)
 format:
 	clang-format -i $(C_FILES)
 lint: tidy cppcheck
@@ -173,6 +180,30 @@ fuzz: $(FUZZERS)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 -print_final_stats=1 $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
 	    2>$(B)/fuzz/$$n.log || { tail -40 $(B)/fuzz/$$n.log; exit 1; }; \
 	  grep -E 'stat::number_of_executed_units|Done' $(B)/fuzz/$$n.log | tail -2; done
+
+# The aarch64 core layouts and note encoding, checked at run time on aarch64:
+# cross-built static with Debian's gcc-aarch64-linux-gnu and run under
+# qemu-aarch64 (user mode). Not part of `make test`: its packages are only
+# installed here. CROSS_SRCS is what corenotes.c needs to link.
+CROSS_PKGS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+CROSS_CC   ?= aarch64-linux-gnu-gcc
+CROSS_SRCS := tests/cross/check_aarch64.c crash/arch_aarch64.c crash/corenotes.c crash/coremaps.c \
+              crash/procinfo.c init/fdio.c init/log.c
+CROSS_CFLAGS := -std=gnu17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinit -Istream -Icrash $(WARN) \
+              -O1 -g -static
+
+cross-deps:
+	$(call install_missing,cross-deps,$(CROSS_PKGS))
+
+$(B)/cross/check_aarch64: $(CROSS_SRCS) $(wildcard crash/*.h init/*.h) | cross-deps
+	@mkdir -p $(dir $@)
+	$(Q)$(CROSS_CC) $(CROSS_CFLAGS) -o $@ $(CROSS_SRCS)
+
+# qemu-aarch64 if installed, else the kernel's binfmt_misc handler.
+check-aarch64: $(B)/cross/check_aarch64
+	$(Q)if command -v qemu-aarch64 >/dev/null; then qemu-aarch64 $<; \
+	elif [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then $<; \
+	else echo "check-aarch64: neither qemu-aarch64 nor a binfmt_misc handler for aarch64"; exit 1; fi
 
 bench: deps $(B)/wrapp $(B)/testapp $(B)/crashapp
 	$(Q)bash tests/bench/bench.sh $(CURDIR)/$(B)/wrapp

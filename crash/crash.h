@@ -84,6 +84,10 @@ struct crash {
     size_t n_modules;
     char **last_lines; /* oldest first, each "out: text" / "err: text" */
     size_t n_last_lines;
+    /* The ELF core next to the report, once written (has_core). */
+    bool has_core;
+    bool is_core_truncated; /* crash.core_max_bytes or a full disk cut it */
+    uint64_t core_size, core_allocated, core_ms;
     /* How long the capture took, in µs: stopping every thread, unwinding,
      * and everything from the signal to the finished report. */
     uint64_t stop_us, unwind_us, total_us;

@@ -282,6 +282,14 @@ static void json_root(struct jb *j, cJSON *root, const struct crash *c)
     for (size_t i = 0; a && i < c->n_threads; i++)
         json_thread(j, a, &c->threads[i]);
     json_tables(j, root, c);
+    if (c->has_core) {
+        a = jchild(j, root, "core", false);
+        jstr(j, a, "file", REPORT_CORE_NAME);
+        jraw(j, a, "size", "%" PRIu64, c->core_size);
+        jraw(j, a, "allocated", "%" PRIu64, c->core_allocated);
+        jraw(j, a, "ms", "%" PRIu64, c->core_ms);
+        jput(j, a, "truncated", cJSON_CreateBool(c->is_core_truncated));
+    }
     a = jchild(j, root, "timing_us", false);
     jraw(j, a, "stop", "%" PRIu64, c->stop_us);
     jraw(j, a, "unwind", "%" PRIu64, c->unwind_us);

@@ -34,6 +34,7 @@
 #define REPORT_TEXT_MAX  (64u << 10) /* report_text's size cap, NUL included */
 #define REPORT_JSON_NAME "report.json"
 #define REPORT_TEXT_NAME "backtrace.txt"
+#define REPORT_CORE_NAME "core"
 
 /* The JSON report of c, unformatted. *ret returns owned (free()), written
  * only on success. Returns 0 or -ENOMEM. */
@@ -59,6 +60,10 @@ int report_save(const char *dir, unsigned keep, const struct crash *c, const cha
 
 /* What `wrapp crashes` shows of one report. Strings are NUL-terminated,
  * cut to fit, control characters replaced by '?'; empty when absent. */
+/* Replace path/report.json with json (a new file renamed over it, 0600,
+ * fsync'd): the report once the core is written. Returns 0 or -errno. */
+int report_update(const char *path, const char *json);
+
 struct report_summary {
     char time[40];      /* "2026-11-22T23:59:59.123456Z" */
     int pid;            /* 0: absent */

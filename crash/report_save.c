@@ -184,3 +184,49 @@ int report_save(const char *dir, unsigned keep, const struct crash *c, const cha
     *ret_path = path;
     return 0;
 }
+
+/* A full disk (the core took the rest): rewrite report.json where it is,
+ * but only when the new text fits in the blocks the old one holds, so the
+ * report can never be lost half-written. */
+static int rewrite_in_place(int dfd, const char *json)
+{
+    cleanup_close int fd =
+        RETRY_EINTR(openat(dfd, REPORT_JSON_NAME, O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+    size_t len = strlen(json);
+    struct stat st;
+    int r;
+
+    if (fd < 0)
+        return neg_errno();
+    if (fstat(fd, &st) < 0)
+        return neg_errno();
+    if (st.st_blocks < 0 || len > (uint64_t)st.st_blocks * 512)
+        return -ENOSPC;
+    r = fdio_write_all(fd, json, len);
+    if (r == 0 && ftruncate(fd, (off_t)len) < 0)
+        r = neg_errno();
+    if (r == 0 && fsync(fd) < 0)
+        r = neg_errno();
+    return r;
+}
+
+int report_update(const char *path, const char *json)
+{
+    cleanup_close int dfd = RETRY_EINTR(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    static const char tmp[] = REPORT_JSON_NAME ".new";
+    int r;
+
+    if (dfd < 0)
+        return neg_errno();
+    unlinkat(dfd, tmp, 0);
+    r = write_file(dfd, tmp, json);
+    if (r == 0 && renameat(dfd, tmp, dfd, REPORT_JSON_NAME) < 0)
+        r = neg_errno();
+    if (r == 0 && fsync(dfd) < 0)
+        r = neg_errno();
+    if (r < 0)
+        unlinkat(dfd, tmp, 0);
+    if (r == -ENOSPC)
+        r = rewrite_in_place(dfd, json);
+    return r;
+}

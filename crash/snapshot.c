@@ -344,7 +344,7 @@ static char *save(const struct snapshot_ctx *x, const struct crash *c, const cha
 
 /* The ELF core next to the report (dir), while every thread is still
  * stopped: /proc is read with the app's ids, the file written with ours. */
-static int dump_core(const struct snapshot_ctx *x, const struct crash *c, const char *dir)
+static int dump_core(const struct snapshot_ctx *x, struct crash *c, const char *dir)
 {
     struct core *k = NULL;
     struct core_result res;
@@ -364,7 +364,29 @@ static int dump_core(const struct snapshot_ctx *x, const struct crash *c, const 
              (unsigned long long)res.size, (unsigned long long)res.allocated, res.n_threads,
              (unsigned long long)res.ms,
              res.is_truncated ? "; truncated (crash.core_max_bytes or a full disk)" : "");
+    c->has_core = true;
+    c->is_core_truncated = res.is_truncated;
+    c->core_size = res.size;
+    c->core_allocated = res.allocated;
+    c->core_ms = res.ms;
     return 0;
+}
+
+/* The local report, with the core's size and whether it is complete. */
+static void note_core(const struct crash *c, const char *dir, char **json)
+{
+    char *j = NULL;
+    int r = report_json(c, &j);
+
+    if (r == 0)
+        r = report_update(dir, j);
+    if (r < 0) {
+        log_warn_errno(r, "cannot add the core to the report in %s", dir);
+        free(j);
+        return;
+    }
+    free(*json);
+    *json = j;
 }
 
 /* With crash.core "redis": the core goes to Redis from a thread of its own,
@@ -440,6 +462,8 @@ void snapshot_crash(const struct snapshot_ctx *x, pid_t tid, int sig)
             x->on_report(x->ctx, &c, json, text);
         if (path && x->cfg->core != CONFIG_CORE_OFF && c.pid > 0)
             has_core = dump_core(x, &c, path) == 0;
+        if (has_core)
+            note_core(&c, path, &json);
     }
     /* Let the process die as it would have: the others first, so none is
      * left stopped, then the signal. */

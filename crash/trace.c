@@ -12,6 +12,7 @@
  */
 #include "trace.h"
 
+#include "fdio.h"
 #include "log.h"
 #include "macro.h"
 #include "pidmap.h"
@@ -40,6 +41,7 @@ struct trace {
     bool is_idle;          /* reading req (no app yet, or no child left); atomic */
     pid_t crashed;         /* the last process captured: never twice */
     pid_t app;             /* the app's pid */
+    pid_t self;            /* wrapp's pid, as its children see it */
     struct pidmap threads; /* traced thread -> its process (clone events) */
     struct pidmap kin;     /* process the app started -> its parent process */
     struct snapshot_ctx snap;
@@ -156,6 +158,33 @@ static void on_signal(struct trace *t, pid_t tid, int sig)
     ptrace(PTRACE_CONT, tid, 0, sig);
 }
 
+/* A new tracee's first stop can come before its parent's clone or fork
+ * event: learn from /proc what the event would have said. */
+static void learn(struct trace *t, pid_t pid)
+{
+    char path[64];
+    cleanup_free char *text = NULL;
+    size_t len;
+    const char *tgid, *ppid;
+    pid_t process, parent;
+
+    if (pid == t->app || pidmap_get(&t->threads, pid, 0) || pidmap_get(&t->kin, pid, 0))
+        return;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    if (fdio_read_file(path, 1 << 16, &text, &len) < 0)
+        return;
+    tgid = strstr(text, "\nTgid:");
+    ppid = strstr(text, "\nPPid:");
+    if (!tgid || !ppid)
+        return;
+    process = (pid_t)strtol(tgid + 6, NULL, 10);
+    parent = (pid_t)strtol(ppid + 6, NULL, 10);
+    if (process != pid)
+        pidmap_set(&t->threads, pid, process);
+    else if (parent != t->self)
+        pidmap_set(&t->kin, pid, parent);
+}
+
 /* What an event stop tells about the tree. */
 static void note_event(struct trace *t, pid_t pid, int event)
 {
@@ -183,10 +212,12 @@ static void on_stop(struct trace *t, pid_t pid, int status)
         on_signal(t, pid, sig);
     } else if (event == PTRACE_EVENT_STOP) {
         /* Group-stop: stay stopped as without a tracer, until SIGCONT. */
-        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
             ptrace(PTRACE_LISTEN, pid, 0, 0);
-        else
+        } else {
+            learn(t, pid);
             ptrace(PTRACE_CONT, pid, 0, 0);
+        }
     } else {
         note_event(t, pid, event);
         ptrace(PTRACE_CONT, pid, 0, 0);
@@ -198,8 +229,10 @@ static bool has_exited(pid_t pid)
 {
     siginfo_t si = {0};
 
+    /* A tracee's ptrace stop is reported too, WEXITED or not. */
     return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 &&
-           si.si_pid == pid;
+           si.si_pid == pid &&
+           (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED);
 }
 
 /* pid exited (already waited for): the main loop hears of it if it was
@@ -281,6 +314,7 @@ int trace_start(const struct trace_opts *o, struct trace **ret)
     if (!t)
         return -ENOMEM;
     t->o = *o;
+    t->self = getpid();
     t->req[0] = t->req[1] = t->gate[0] = t->gate[1] = t->exits[0] = t->exits[1] = -1;
     if (pipe2(t->req, O_CLOEXEC) < 0 || pipe2(t->gate, O_CLOEXEC) < 0 ||
         pipe2(t->exits, O_CLOEXEC) < 0) {

@@ -192,3 +192,32 @@ def test_core_max_bytes_cuts_and_says_so(run_wrapp, tmp_path):
     out = gdb(CRASHAPP, core, "bt 1")
     assert "Program terminated with signal SIGSEGV" in out
     assert "crash_null" in out, out
+
+
+def test_a_full_disk_cuts_the_core_and_keeps_the_report(run_wrapp, tmp_path):
+    small = crash_dir(tmp_path)
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(small)],
+                   check=True)
+    try:
+        r = run_crash(run_wrapp, tmp_path, ["null"])
+        assert r.returncode == 128 + 11, r.stderr
+        d, rep = load(tmp_path)
+        assert rep["core"]["truncated"] is True, rep.get("core")
+        assert "truncated" in r.stderr
+        assert rep["threads"][0]["frames"][0]["function"] == "crash_null"
+        # What was written is still a core gdb opens.
+        out = gdb(CRASHAPP, str(d / "core"), "info threads")
+        assert "Program terminated with signal SIGSEGV" in out, out
+    finally:
+        subprocess.run(["umount", "-l", str(small)], check=False)
+
+
+def test_the_report_says_how_big_the_core_is(run_wrapp, tmp_path):
+    r = run_crash(run_wrapp, tmp_path, ["null"])
+    assert r.returncode == 128 + 11
+    d, rep = load(tmp_path)
+    st = os.stat(d / "core")
+    assert rep["core"] == {"file": "core", "size": st.st_size, "allocated": st.st_blocks * 512,
+                           "ms": rep["core"]["ms"], "truncated": False}
+    assert stat.S_IMODE(st.st_mode) == 0o600
