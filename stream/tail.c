@@ -30,6 +30,7 @@ struct tail {
     bool is_follow, is_stderr_only, is_stdout_only;
     long count; /* -n: the last N entries, 0: all */
     char since[32];
+    const char *stream; /* --stream (argv) */
 };
 
 static const char usage[] =
@@ -176,14 +177,19 @@ static int parse(int argc, char **argv, struct tail *t, struct config *cfg)
         else if (opt == OPT_STDOUT)
             t->is_stdout_only = true;
         else if (opt == OPT_STREAM)
-            config_set_str(&cfg->app.stream_name, optarg);
+            t->stream = optarg;
         else if (opt == 'h' || opt == '?')
             return fdio_write_all(opt == 'h' ? STDOUT_FILENO : STDERR_FILENO, usage,
                                   sizeof(usage) - 1),
                    opt == 'h' ? 1 : -EINVAL;
     }
+    /* Precedence as for the init: config file < environment < options. */
     if (optind < argc && config_load_file(cfg, argv[optind]) < 0)
         return -EINVAL;
+    if (cli_apply_env(environ, cfg) < 0)
+        return -EINVAL;
+    if (t->stream && config_set_str(&cfg->app.stream_name, t->stream) < 0)
+        return -ENOMEM;
     return 0;
 }
 
@@ -196,9 +202,7 @@ int tail_main(int argc, char **argv)
     int r;
 
     config_init(&cfg);
-    r = cli_apply_env(environ, &cfg);
-    if (r == 0)
-        r = parse(argc, argv, &t, &cfg);
+    r = parse(argc, argv, &t, &cfg);
     if (r == 0 && !cfg.app.stream_name && !cfg.app.executable) {
         fdio_write_all(STDERR_FILENO, usage, sizeof(usage) - 1);
         r = -EINVAL;

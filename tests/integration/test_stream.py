@@ -320,3 +320,14 @@ def test_redis_over_a_unix_socket(run_wrapp, make_redis, tmp_path):
                   env={"WRAPP_REDIS_URL": "unix://" + str(sock), "WRAPP_STREAM_NAME": "sock"})
     assert r.returncode == 0, r.stderr
     assert b"over the socket" in messages(srv.client(), "logs:app:sock:info")
+
+
+def test_wrapp_logs_takes_the_environment_over_the_config_file(run_wrapp, redis_server, tmp_path):
+    from conftest import WRAPP
+    run_app(run_wrapp, redis_server, "echo from env stream", tmp_path, stream="envstream")
+    cfg = tmp_path / "reader.json"
+    cfg.write_text('{"app": {"stream_name": "filestream"}, "redis": {"port": 1}}')
+    env = dict(os.environ, WRAPP_REDIS_URL=redis_server.url, WRAPP_STREAM_NAME="envstream")
+    r = subprocess.run([WRAPP, "logs", str(cfg)], env=env, capture_output=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+    assert "from env stream" in r.stdout.decode()
