@@ -13,7 +13,7 @@ unexport LIBRARY_PATH
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
             -Wvla -Wundef -Wwrite-strings -Wimplicit-fallthrough
 BASE     := -std=gnu17 -D_GNU_SOURCE -DWRAPP_VERSION='"$(VERSION)"' -MMD -MP \
-            -Iinit -Istream -Icrash -isystem $(B)/src/cjson -isystem /usr/include/hiredis \
+            -Iinit -Istream -Icrash -Idebug -isystem $(B)/src/cjson -isystem /usr/include/hiredis \
             -D_FILE_OFFSET_BITS=64
 # libunwind-ptrace unwinds; libdw (elfutils) names frames with file:line and
 # unwinds what libunwind cannot (static apps without .eh_frame_hdr).
@@ -164,7 +164,7 @@ tidy: | $(CJSON)
 	clang-tidy --quiet $(SRCS) -- $(BASE) $(WARN)
 cppcheck:
 	cppcheck --quiet --enable=warning,style,performance,portability --std=c11 --inline-suppr \
-	  --error-exitcode=1 --suppress=missingIncludeSystem -D_GNU_SOURCE -Iinit -Istream -Icrash $(SRCS)
+	  --error-exitcode=1 --suppress=missingIncludeSystem -D_GNU_SOURCE -Iinit -Istream -Icrash -Idebug $(SRCS)
 analyze: | $(CJSON)
 	$(Q)for f in $(SRCS); do $(CC) $(BASE) $(WARN) -fanalyzer -fsyntax-only $$f || exit 1; done
 
@@ -172,7 +172,7 @@ analyze: | $(CJSON)
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CJSON)
 	@mkdir -p $(dir $@)
 	$(Q)$(CLANG) -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -Iinit -Istream -Icrash -isystem $(B)/src/cjson -isystem /usr/include/hiredis -o $@ $< \
+	  -Iinit -Istream -Icrash -Idebug -isystem $(B)/src/cjson -isystem /usr/include/hiredis -o $@ $< \
 	  $(LIB_SRCS) $(CJSON) $(LIBS)
 fuzz: $(FUZZERS)
 	$(Q)for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(B)/fuzz/corpus-$$n; \

@@ -60,8 +60,9 @@ struct crash_module {
 };
 
 struct crash {
-    pid_t pid; /* the crashing process (tgid) */
-    pid_t tid; /* the thread that got the signal */
+    bool is_snapshot; /* a live snapshot on request, not a crash: no signal */
+    pid_t pid;        /* the crashing process (tgid) */
+    pid_t tid;        /* the thread that got the signal */
     pid_t ppid;
     int sig;
     int si_code;

@@ -573,3 +573,18 @@ const char *procinfo_si_code_name(int sig, int code, const char **meaning)
         *meaning = NULL;
     return NULL;
 }
+
+long long procinfo_status_field(pid_t pid, const char *key, int base, long long def)
+{
+    char path[64], needle[40];
+    cleanup_free char *text = NULL;
+    size_t len;
+    const char *p;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    snprintf(needle, sizeof(needle), "\n%s:", key);
+    if (fdio_read_file(path, 1 << 16, &text, &len) < 0)
+        return def;
+    p = strstr(text, needle);
+    return p ? strtoll(p + strlen(needle), NULL, base) : def;
+}

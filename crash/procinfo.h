@@ -40,6 +40,10 @@ int procinfo_tids(pid_t pid, pid_t **ret, size_t *n);
  * it does not, when sig is out of 1..64, or when /proc cannot be read. */
 bool procinfo_handles(pid_t pid, int sig);
 
+/* A number from /proc/PID/status: the field key ("Tgid", "TracerPid"...)
+ * in base 10 or 16; def when the process or the field is not there. */
+long long procinfo_status_field(pid_t pid, const char *key, int base, long long def);
+
 /* The name of a siginfo si_code for sig ("SEGV_MAPERR", "SI_USER"...),
  * and in *meaning (when meaning is not NULL) a short explanation
  * ("address not mapped to object"). Static strings. Unknown codes return

@@ -268,7 +268,9 @@ static void json_root(struct jb *j, cJSON *root, const struct crash *c)
     jraw(j, root, "pid", "%d", c->pid);
     jraw(j, root, "tid", "%d", c->tid);
     jraw(j, root, "ppid", "%d", c->ppid);
-    json_signal(j, root, c);
+    jstr(j, root, "kind", c->is_snapshot ? "snapshot" : "crash");
+    if (!c->is_snapshot)
+        json_signal(j, root, c);
     jstr(j, root, "exe", c->exe);
     jstr(j, root, "build_id", c->build_id);
     a = jchild(j, root, "argv", true);
@@ -407,6 +409,13 @@ static void render_header(struct tbuf *b, const struct crash *c)
     char name[24];
     const char *meaning, *code = procinfo_si_code_name(c->sig, c->si_code, &meaning);
 
+    if (c->is_snapshot) {
+        line_printf(&l, "snapshot: ");
+        line_clean(&l, c->exe ? c->exe : "??", FIELD_LEN);
+        line_printf(&l, " (pid %d), running; every thread stopped for the capture", (int)c->pid);
+        tb_line(b, &l);
+        return;
+    }
     line_printf(&l, "crash: ");
     line_clean(&l, c->exe ? c->exe : "??", FIELD_LEN);
     line_printf(&l, " (pid %d) killed by %s", (int)c->pid, signame_name(c->sig, name));

@@ -77,16 +77,7 @@ bool snapshot_is_fatal(pid_t tid, int sig)
 
 pid_t snapshot_tgid(pid_t tid)
 {
-    char path[64];
-    cleanup_free char *text = NULL;
-    size_t len;
-    const char *p;
-
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-    if (fdio_read_file(path, 1 << 16, &text, &len) < 0)
-        return -ESRCH;
-    p = strstr(text, "\nTgid:");
-    return p ? (pid_t)strtol(p + 6, NULL, 10) : -ESRCH;
+    return (pid_t)procinfo_status_field(tid, "Tgid", 10, -ESRCH);
 }
 
 /* /proc/PID/exe, maps and mem ask for the app's uid and gid (or
@@ -290,12 +281,12 @@ static void unwind_all(const struct snapshot_ctx *x, struct crash *c, const stru
     c->threads = calloc(w->n + 1, sizeof(*c->threads));
     if (!c->threads)
         return;
-    c->threads[0] = (struct crash_thread){.tid = c->tid, .is_crashing = true};
+    c->threads[0] = (struct crash_thread){.tid = c->tid, .is_crashing = !c->is_snapshot};
     procinfo_thread(c->pid, c->tid, &c->threads[0]);
     c->n_threads = 1;
     for (size_t i = 0; i < w->n; i++) {
         struct crash_thread *t = &c->threads[c->n_threads];
-        if (w->v[i].kind == HELD_GONE)
+        if (w->v[i].kind == HELD_GONE || w->v[i].tid == c->tid)
             continue;
         *t = (struct crash_thread){.tid = w->v[i].tid, .state = w->v[i].state};
         memcpy(t->comm, w->v[i].comm, sizeof(t->comm));
@@ -412,6 +403,11 @@ static void announce(const struct crash *c, const char *path)
     char name[24], where[512] = "";
     const char *meaning = NULL, *code = procinfo_si_code_name(c->sig, c->si_code, &meaning);
 
+    if (c->is_snapshot) {
+        log_warn("snapshot of pid %d (%s) on request: threads captured: %zu; report %s",
+                 (int)c->pid, c->exe ? c->exe : "?", c->n_threads, path ? path : "not saved");
+        return;
+    }
     if (c->n_threads > 0 && c->threads[0].n_frames > 0)
         f = &c->threads[0].frames[0];
     if (f && f->symbol && f->file)
@@ -423,52 +419,118 @@ static void announce(const struct crash *c, const char *path)
              (unsigned long long)c->addr, where, c->n_threads, path ? path : "not saved");
 }
 
+/* What needs the world stopped: /proc and every thread's frames. */
+static void capture_state(const struct snapshot_ctx *x, struct crash *c, const struct world *w,
+                          uint64_t t0)
+{
+    bool is_switched;
+
+    c->stop_us = (clock_mono_ns() - t0) / 1000;
+    is_switched = c->pid > 0 && read_as_app(c->pid);
+    procinfo_fill(c->pid, c);
+    unwind_all(x, c, w);
+    if (is_switched)
+        read_as_self();
+    c->unwind_us = (clock_mono_ns() - t0) / 1000 - c->stop_us;
+}
+
+/* The report from the captured state: saved, announced, handed on.
+ * Fills *json and *path (owned); false without a report. */
+static bool publish(const struct snapshot_ctx *x, struct crash *c, uint64_t t0, char **json,
+                    char **path)
+{
+    cleanup_free char *text = NULL;
+    long n;
+
+    find_build_id(c);
+    if (x->stream)
+        c->stream = strdup(x->stream);
+    if (x->settle)
+        x->settle(x->ctx);
+    n = recent_copy(x->recent, &c->last_lines);
+    c->n_last_lines = n > 0 ? (size_t)n : 0;
+    c->total_us = (clock_mono_ns() - t0) / 1000;
+    if (report_json(c, json) < 0 || report_text(c, &text) < 0) {
+        log_warn("cannot build the report of pid %d (out of memory)", (int)c->pid);
+        return false;
+    }
+    *path = save(x, c, *json, text);
+    announce(c, *path);
+    if (x->on_report)
+        x->on_report(x->ctx, c, *json, text);
+    return *path != NULL;
+}
+
+/* The core, while the world is still stopped; true if written. */
+static bool capture_core(const struct snapshot_ctx *x, struct crash *c, const char *path,
+                         char **json)
+{
+    if (!path || c->pid <= 0 || dump_core(x, c, path) < 0)
+        return false;
+    note_core(c, path, json);
+    return true;
+}
+
 void snapshot_crash(const struct snapshot_ctx *x, pid_t tid, int sig)
 {
     uint64_t t0 = clock_mono_ns();
     struct crash c = {.tid = tid, .sig = sig, .time_us = clock_real_us()};
     struct world w = {0};
     cleanup_free char *json = NULL;
-    cleanup_free char *text = NULL;
     cleanup_free char *path = NULL;
-    bool is_switched, has_core = false;
-    long n;
+    bool has_core;
 
     c.pid = snapshot_tgid(tid);
     read_siginfo(&c);
     if (c.pid > 0)
         stop_world(x, c.pid, tid, &w);
-    c.stop_us = (clock_mono_ns() - t0) / 1000;
-    is_switched = c.pid > 0 && read_as_app(c.pid);
-    procinfo_fill(c.pid, &c);
-    unwind_all(x, &c, &w);
-    if (is_switched)
-        read_as_self();
-    c.unwind_us = (clock_mono_ns() - t0) / 1000 - c.stop_us;
-    find_build_id(&c);
-    if (x->stream)
-        c.stream = strdup(x->stream);
-    if (x->settle)
-        x->settle(x->ctx);
-    n = recent_copy(x->recent, &c.last_lines);
-    c.n_last_lines = n > 0 ? (size_t)n : 0;
-    c.total_us = (clock_mono_ns() - t0) / 1000;
-    if (report_json(&c, &json) < 0 || report_text(&c, &text) < 0) {
-        log_warn("cannot build the crash report of pid %d (out of memory)", (int)c.pid);
-    } else {
-        path = save(x, &c, json, text);
-        announce(&c, path);
-        if (x->on_report)
-            x->on_report(x->ctx, &c, json, text);
-        if (path && x->cfg->core != CONFIG_CORE_OFF && c.pid > 0)
-            has_core = dump_core(x, &c, path) == 0;
-        if (has_core)
-            note_core(&c, path, &json);
-    }
+    capture_state(x, &c, &w, t0);
+    has_core = publish(x, &c, t0, &json, &path) && x->cfg->core != CONFIG_CORE_OFF &&
+               capture_core(x, &c, path, &json);
     /* Let the process die as it would have: the others first, so none is
      * left stopped, then the signal. */
     resume_world(&w);
     ptrace(PTRACE_CONT, tid, 0, sig);
+    if (has_core && x->core_up && x->cfg->core == CONFIG_CORE_REDIS)
+        upload_core(x, &c, path, json);
+    free(w.v);
+    crash_fini(&c);
+}
+
+void snapshot_live(const struct snapshot_ctx *x, pid_t pid, bool want_core, int reply_fd)
+{
+    uint64_t t0 = clock_mono_ns();
+    struct crash c = {.is_snapshot = true, .pid = pid, .tid = pid, .time_us = clock_real_us()};
+    struct world w = {0};
+    cleanup_free char *json = NULL;
+    cleanup_free char *path = NULL;
+    bool has_core;
+    double stopped_ms;
+
+    stop_world(x, pid, 0, &w);
+    if (w.n == 0) {
+        dprintf(reply_fd, "error pid %d is not a process wrapp traces\n", (int)pid);
+        close(reply_fd);
+        return;
+    }
+    /* Stopped only as long as needed: the frames, and the core if asked. */
+    capture_state(x, &c, &w, t0);
+    if (want_core) {
+        has_core = publish(x, &c, t0, &json, &path) && capture_core(x, &c, path, &json);
+        resume_world(&w);
+        stopped_ms = (double)(clock_mono_ns() - t0) / 1e6;
+    } else {
+        resume_world(&w);
+        stopped_ms = (double)(clock_mono_ns() - t0) / 1e6;
+        has_core = false;
+        publish(x, &c, t0, &json, &path);
+    }
+    log_info("snapshot of pid %d: the app was stopped for %.1f ms", (int)pid, stopped_ms);
+    if (path)
+        dprintf(reply_fd, "ok %s stopped %.1f ms%s\n", path, stopped_ms, has_core ? " core" : "");
+    else
+        dprintf(reply_fd, "error the report of pid %d could not be saved\n", (int)pid);
+    close(reply_fd);
     if (has_core && x->core_up && x->cfg->core == CONFIG_CORE_REDIS)
         upload_core(x, &c, path, json);
     free(w.v);

@@ -40,5 +40,11 @@ bool snapshot_is_fatal(pid_t tid, int sig);
 /* The process (tgid) thread tid belongs to; -errno. */
 pid_t snapshot_tgid(pid_t tid);
 
+/* A live snapshot of pid (a process the supervisor traces): stop every
+ * thread, capture and report as for a crash (kind "snapshot"), with a
+ * core if want_core, resume; one line to reply_fd (then closed): "ok
+ * <report dir> stopped <ms> ms[ core]" or "error <why>". */
+void snapshot_live(const struct snapshot_ctx *x, pid_t pid, bool want_core, int reply_fd);
+
 /* tid is in its signal-delivery-stop for sig: capture, report, resume. */
 void snapshot_crash(const struct snapshot_ctx *x, pid_t tid, int sig);

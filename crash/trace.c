@@ -13,9 +13,11 @@
 #include "trace.h"
 
 #include "fdio.h"
+#include "handoff.h"
 #include "log.h"
 #include "macro.h"
 #include "pidmap.h"
+#include "sigs.h"
 #include "snapshot.h"
 
 #include <errno.h>
@@ -45,6 +47,13 @@ struct trace {
     struct pidmap threads; /* traced thread -> its process (clone events) */
     struct pidmap kin;     /* process the app started -> its parent process */
     struct snapshot_ctx snap;
+    struct handoff handoff; /* debug mode: the app goes to gdbserver */
+    /* Snapshot requests from other threads, served between waits. */
+    pthread_mutex_t lock;
+    struct trace_request queue[TRACE_QUEUE_MAX];
+    size_t n_queued; /* under lock; read unlocked as a hint */
+    pid_t thread_tid;
+    pid_t self_pid; /* for tgkill */
 };
 
 /* Raw syscalls only: this runs in the child, on wrapp's memory. */
@@ -220,6 +229,8 @@ static void on_stop(struct trace *t, pid_t pid, int status)
         }
     } else {
         note_event(t, pid, event);
+        if (event == PTRACE_EVENT_EXEC && pid == t->app && handoff_exec(&t->handoff, pid))
+            return; /* gdbserver's now */
         ptrace(PTRACE_CONT, pid, 0, 0);
     }
 }
@@ -242,7 +253,7 @@ static void on_gone(struct trace *t, pid_t pid, int status)
     pid_t parent = 0;
     bool is_foreign;
 
-    if (pidmap_del(&t->threads, pid, NULL))
+    if (pidmap_del(&t->threads, pid, NULL) || handoff_gone(&t->handoff, pid, status))
         return;
     /* Its parent may have exited just before it, with the news still
      * queued here: then it was reparented to wrapp already. */
@@ -268,17 +279,66 @@ static bool take_app(struct trace *t)
     return true;
 }
 
+/* Live snapshots asked for (trace_request): taken here, between waits. */
+static void serve(struct trace *t)
+{
+    struct trace_request q[TRACE_QUEUE_MAX];
+    size_t n;
+
+    if (__atomic_load_n(&t->n_queued, __ATOMIC_ACQUIRE) == 0)
+        return;
+    pthread_mutex_lock(&t->lock);
+    n = t->n_queued;
+    memcpy(q, t->queue, n * sizeof(*q));
+    __atomic_store_n(&t->n_queued, 0, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&t->lock);
+    for (size_t i = 0; i < n; i++)
+        snapshot_live(&t->snap, q[i].pid ? q[i].pid : t->app, q[i].has_core, q[i].reply_fd);
+}
+
+int trace_request(struct trace *t, const struct trace_request *r)
+{
+    int e = 0;
+
+    if (!t->is_active || __atomic_load_n(&t->is_idle, __ATOMIC_ACQUIRE))
+        return -ESRCH;
+    pthread_mutex_lock(&t->lock);
+    if (t->n_queued == TRACE_QUEUE_MAX)
+        e = -EBUSY;
+    else
+        t->queue[t->n_queued++] = *r;
+    pthread_mutex_unlock(&t->lock);
+    if (e == 0)
+        trace_kick(t);
+    return e;
+}
+
+bool trace_kick(struct trace *t)
+{
+    if (__atomic_load_n(&t->n_queued, __ATOMIC_ACQUIRE) == 0)
+        return false;
+    /* Interrupts its waitpid (EINTR); a kick landing just before the wait
+     * is lost, hence the caller's repeat while requests are pending. */
+    syscall(SYS_tgkill, t->self_pid, t->thread_tid, SIGS_WAKE);
+    return true;
+}
+
 static void *run(void *arg)
 {
     struct trace *t = arg;
 
+    t->thread_tid = (pid_t)syscall(SYS_gettid);
+    if (sigs_wake_install(SIGS_WAKE) < 0)
+        log_debug("no wake-up signal: live snapshots are off");
     __atomic_store_n(&t->is_idle, true, __ATOMIC_RELEASE);
     if (!take_app(t))
         return NULL;
     __atomic_store_n(&t->is_idle, false, __ATOMIC_RELEASE);
     for (;;) {
         int status;
-        pid_t pid = waitpid(-1, &status, __WALL);
+        pid_t pid;
+        serve(t);
+        pid = waitpid(-1, &status, __WALL);
         if (pid < 0) {
             if (errno == EINTR)
                 continue;
@@ -315,6 +375,8 @@ int trace_start(const struct trace_opts *o, struct trace **ret)
         return -ENOMEM;
     t->o = *o;
     t->self = getpid();
+    t->self_pid = t->self;
+    pthread_mutex_init(&t->lock, NULL);
     t->req[0] = t->req[1] = t->gate[0] = t->gate[1] = t->exits[0] = t->exits[1] = -1;
     if (pipe2(t->req, O_CLOEXEC) < 0 || pipe2(t->gate, O_CLOEXEC) < 0 ||
         pipe2(t->exits, O_CLOEXEC) < 0) {
@@ -333,6 +395,7 @@ int trace_start(const struct trace_opts *o, struct trace **ret)
                                     .on_gone = on_snapshot_gone,
                                     .on_event = on_snapshot_event,
                                     .trace = t};
+    handoff_init(&t->handoff, o->debug, on_snapshot_gone, t);
     r = -pthread_create(&t->thread, NULL, run, t);
     if (r < 0) {
         trace_stop(t);

@@ -38,6 +38,7 @@ struct trace_opts {
     void (*settle)(void *ctx);
     void *ctx;
     const struct coreup_opts *core_up; /* crash.core "redis": where to; NULL: none */
+    const struct config_debug *debug;  /* debug mode (debug/handoff.h); NULL: off */
 };
 
 /* An exit the main loop must know about. pid 0: wrapp has no child left. */
@@ -61,6 +62,23 @@ int trace_fd(const struct trace *t);
 
 /* Exits waiting, without blocking: up to max into ev; returns the count. */
 size_t trace_read(struct trace *t, struct trace_exit *ev, size_t max);
+
+/* A live snapshot of a running process: stop its threads, capture,
+ * resume. The outcome, one line ("ok <report dir> stopped <ms> ms" or
+ * "error <why>"), is written to reply_fd, which the supervisor closes. */
+#define TRACE_QUEUE_MAX 8
+struct trace_request {
+    pid_t pid; /* a traced process; 0: the app */
+    bool has_core;
+    int reply_fd;
+};
+
+/* Queue r (any thread). 0, -EBUSY (queue full), -ESRCH (nothing traced). */
+int trace_request(struct trace *t, const struct trace_request *r);
+
+/* Wake the supervisor again while requests wait (a wake-up can be lost
+ * just before its wait): call every few ms until it returns false. */
+bool trace_kick(struct trace *t);
 
 /* End the thread if it is idle and free everything; a thread still
  * waiting for children is left to end with the process. Takes NULL. */

@@ -72,6 +72,7 @@ static const char usage_text[] =
     "WRAPP_LOG_LEVEL, WRAPP_USER, WRAPP_GROUP, WRAPP_WORKDIR, WRAPP_STREAM_NAME,\n"
     "WRAPP_REDIS_URL, WRAPP_REDIS_HOST, WRAPP_REDIS_PORT, WRAPP_REDIS_SECRETS_DIR,\n"
     "WRAPP_CRASH (0: no ptrace supervision), WRAPP_CRASH_DIR,\n"
+    "WRAPP_DEBUG (1: start the app stopped under gdbserver), WRAPP_DEBUG_PORT,\n"
     "WRAPP_CORE (off|local|redis: the ELF core next to the report; default local);\n"
     "and tini's "
     "TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP, TINI_VERBOSITY.\n"
@@ -214,6 +215,11 @@ static int env_numbers(char **envp, struct config *c)
     }
     if ((v = strv_env_get(envp, "WRAPP_REMAP_EXIT")) && parse_codes(v, &c->init) < 0)
         return bad_env("WRAPP_REMAP_EXIT", v, "exit codes 0..255 separated by commas");
+    if ((v = strv_env_get(envp, "WRAPP_DEBUG_PORT"))) {
+        if (parse_uint(v, 65535, &port) < 0)
+            return bad_env("WRAPP_DEBUG_PORT", v, "a port number 0..65535");
+        c->debug.port = (int)port;
+    }
     if ((v = strv_env_get(envp, "WRAPP_REDIS_PORT"))) {
         if (parse_uint(v, 65535, &port) < 0)
             return bad_env("WRAPP_REDIS_PORT", v, "a port number 0..65535");
@@ -254,6 +260,7 @@ int cli_apply_env(char **envp, struct config *c)
     env_bool(envp, "WRAPP_KILL_PROCESS_GROUP", &c->init.kill_process_group);
     env_bool(envp, "WRAPP_WARN_ON_REAP", &c->init.warn_on_reap);
     env_bool(envp, "WRAPP_CRASH", &c->crash.enabled);
+    env_bool(envp, "WRAPP_DEBUG", &c->debug.enabled);
     r = env_strings(envp, c);
     if (r >= 0)
         r = env_numbers(envp, c);

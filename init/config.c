@@ -39,6 +39,7 @@ enum field_type {
     F_SCOPE,
     F_SIGSET,
     F_CORE,
+    F_AFTER,
 };
 
 struct field {
@@ -103,6 +104,9 @@ static const struct field debug_fields[] = {
     FLD("enabled", F_BOOL, debug.enabled),
     FLD_INT("port", debug.port, 0, 65535),
     FLD("host", F_STR, debug.host),
+    FLD("after_gdbserver", F_AFTER, debug.is_kill_after),
+    FLD("wait_seconds", F_SECONDS, debug.wait_ms),
+    FLD("on_crash", F_BOOL, debug.on_crash),
 };
 
 static const struct field init_fields[] = {
@@ -486,6 +490,13 @@ static int parse_field(const struct ctx *x, const struct field *f, const cJSON *
             return bad(x, f->key, "\"tree\" or \"main\"",
                        cJSON_IsString(j) ? "another string" : type_name(j));
         *(bool *)p = strcmp(j->valuestring, "main") == 0;
+        return 0;
+    case F_AFTER:
+        if (!cJSON_IsString(j) ||
+            (strcmp(j->valuestring, "continue") != 0 && strcmp(j->valuestring, "kill") != 0))
+            return bad(x, f->key, "\"continue\" or \"kill\"",
+                       cJSON_IsString(j) ? "another string" : type_name(j));
+        *(bool *)p = strcmp(j->valuestring, "kill") == 0;
         return 0;
     case F_SIGSET:
         return parse_sigset(x, f->key, j, p);

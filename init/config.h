@@ -59,9 +59,12 @@ struct config_output {
 };
 
 struct config_debug {
-    bool enabled;
+    bool enabled; /* start the app stopped, handed to gdbserver */
     int port;
     char *host;
+    bool is_kill_after; /* after_gdbserver "kill": gdbserver gone first kills the app */
+    unsigned wait_ms;   /* wait_seconds: no client by then, the app runs; 0: no limit */
+    bool on_crash;      /* a crashed process waits for a debugger (post-mortem) */
 };
 
 struct config_init {

@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "config.h"
+#include "control.h"
 #include "coreget.h"
 #include "crashes.h"
 #include "log.h"
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
         return tail_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "crashes") == 0)
         return crashes_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "snapshot") == 0)
+        return control_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "core") == 0)
         return coreget_main(argc - 1, argv + 1);
     /* Before wrapp opens anything: which fds are the app's to inherit. */

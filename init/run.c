@@ -195,7 +195,7 @@ static void on_crash_report(void *ctx, const struct crash *c, const char *json, 
 {
     char name[24];
 
-    output_crash(ctx, text, json, signame_name(c->sig, name));
+    output_crash(ctx, text, json, c->is_snapshot ? "snapshot" : signame_name(c->sig, name));
 }
 
 /* The crashed app's last writes are in the capture's pipes: 100 ms for the
@@ -215,10 +215,11 @@ static void start_trace(struct run *run, const struct config *cfg, struct output
                            .recent = output_recent(out),
                            .on_report = out ? on_crash_report : NULL,
                            .settle = out ? on_crash_settle : NULL,
-                           .ctx = out};
+                           .ctx = out,
+                           .debug = &cfg->debug};
     int r;
 
-    if (!cfg->crash.enabled)
+    if (!cfg->crash.enabled && !cfg->debug.enabled)
         return;
     if (out && cfg->crash.core == CONFIG_CORE_REDIS &&
         rconn_target_from_config(cfg, &run->core_target) == 0) {
@@ -384,6 +385,12 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
             if (r < 0)
                 log_warn_errno(r, "cannot watch the app's output");
         }
+        if (run->trace) {
+            int e = control_start(run->loop, run->trace, p.switch_ids ? p.uid : getuid(), NULL,
+                                  &run->control);
+            if (e < 0)
+                log_debug_errno(e, "no control socket (wrapp snapshot)");
+        }
         arm_idle();
         r = loop_run(run->loop);
         if (out)
@@ -391,6 +398,7 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
         if (r < 0)
             run->exit_code = run->exit_code ? run->exit_code : 1;
     }
+    run->control = control_stop(run->control);
     run->trace = trace_stop(run->trace);
     run->loop = loop_free(run->loop);
     if (run->exit_code >= 0 && run->exit_code < 256 &&

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "config.h"
+#include "control.h"
 #include "coreup.h"
 #include "loop.h"
 #include "output.h"
@@ -33,7 +34,8 @@ struct run {
     struct loop *loop;
     struct loop_source sig_src;
     struct loop_timer grace;
-    struct trace *trace; /* the crash supervisor; NULL: off */
+    struct trace *trace;     /* the crash supervisor; NULL: off */
+    struct control *control; /* the control socket; NULL: none */
     bool has_core_target;
     struct rconn_target core_target; /* crash.core "redis": where cores go */
     struct coreup_opts core_opts;

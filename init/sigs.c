@@ -55,6 +55,31 @@ static void fatal_handler(int sig, siginfo_t *info, void *uctx)
     _exit(128 + sig);
 }
 
+/* The wake-up signal: from wrapp itself it only interrupts the thread's
+ * wait; from anyone else it is the app's, forwarded as any other. */
+static void wake_handler(int sig, siginfo_t *info, void *uctx)
+{
+    int saved = errno;
+    pid_t target = forward_target;
+
+    (void)uctx;
+    if (!(info->si_code == SI_TKILL && info->si_pid == getpid()) && target != 0)
+        kill(target, sig);
+    errno = saved;
+}
+
+int sigs_wake_install(int sig)
+{
+    struct sigaction sa = {.sa_sigaction = wake_handler, .sa_flags = SA_SIGINFO};
+    uint64_t set = SIGS_BIT(sig);
+
+    sigfillset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) < 0)
+        return neg_errno();
+    /* For the calling thread only: the others keep it blocked. */
+    return raw_sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 bool sigs_is_forwardable(int sig)
 {
     if (sig <= 0 || sig > 64 || sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD)

@@ -66,3 +66,10 @@ int sigs_read(const struct sigs *s, struct sigs_event *ret, size_t max);
 /* Is sig one wrapp passes on to the app (every catchable signal except
  * CHLD, the fault signals and TTIN/TTOU)? */
 bool sigs_is_forwardable(int sig);
+
+/* A helper thread's wake-up signal (SIGS_WAKE): handled (no SA_RESTART, so
+ * a blocking syscall returns EINTR) and unblocked in the calling thread
+ * only. Sent by wrapp (tgkill) it only wakes; sent by anyone else it is
+ * forwarded to the app like any signal. Returns 0 or -errno. */
+#define SIGS_WAKE 64
+int sigs_wake_install(int sig);

@@ -226,6 +226,18 @@ static int hog(int mb, int nthreads)
     return 0;
 }
 
+static int park(int n, int seconds)
+{
+    pthread_t t;
+
+    for (int i = 0; i < n; i++)
+        pthread_create(&t, NULL, hog_thread, NULL);
+    printf("parked %d\n", (int)getpid());
+    fflush(stdout);
+    sleep((unsigned)seconds);
+    return 0;
+}
+
 static void *nothing(void *arg)
 {
     return arg;
@@ -291,6 +303,8 @@ int main(int argc, char **argv)
         return recurse(0);
     else if (strcmp(cmd, "hog") == 0)
         return hog(n, argc > 3 ? atoi(argv[3]) : 8);
+    else if (strcmp(cmd, "park") == 0)
+        return park(n, argc > 3 ? atoi(argv[3]) : 5);
     else if (strcmp(cmd, "spawn") == 0)
         return spawn(argc > 2 ? argv[2] : "", argc > 3 ? atoi(argv[3]) : 0);
     fprintf(stderr, "crashapp: unknown command \"%s\"\n", cmd);
