@@ -123,6 +123,26 @@ log "(wrapp report: signal seen -> report built, from the report; kill->file: SI
 log " report.json complete on disk (polled every 0.2 ms), through the app's handler, the stop,"
 log " the capture, JSON and fsync; vs eu/gdb: kill->file against the peer's wall time)"
 
+# Live snapshots (wrapp snapshot over the control socket) of the same app,
+# left running: how long the app is stopped, as wrapp replies it.
+log "== live snapshot of the running app (9 threads, 256 MiB); medians"
+rm -rf "$WORK/crashes"
+WRAPP_CONTROL="$WORK/ctl.sock" WRAPP_CRASH_DIR="$WORK/crashes" "$WRAPP" -- "$APP" hog 256 8 \
+    >"$WORK/snap.out" 2>"$WORK/snap.err" &
+SNAP_TOP=$!
+for ((i = 0; i < 6000; i++)); do grep -q '^ready' "$WORK/snap.out" && break; sleep 0.01; done
+sleep 0.3
+stopped() { # [--core]: the ms the app was stopped
+    WRAPP_CONTROL="$WORK/ctl.sock" "$WRAPP" snapshot "$@" | sed -n 's/.* stopped \([0-9.]*\) ms.*/\1/p'
+}
+plain=() cored=()
+for ((r = 0; r < REPEATS + 2; r++)); do plain+=("$(stopped)"); done
+for ((r = 0; r < REPEATS; r++)); do cored+=("$(stopped --core)"); done
+printf '%-22s %10s ms   (target <= 20 ms)\n' "without core" "$(fmt "$(median "${plain[@]}")")"
+printf '%-22s %10s ms\n' "with core (256 MiB)" "$(fmt "$(median "${cored[@]}")")"
+stop_pid "$SNAP_TOP"
+rm -rf "$WORK/crashes"
+
 # overhead KIND N: prints "on off" seconds for one interleaved pair.
 run_secs() {
     local s e
