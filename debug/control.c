@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +47,7 @@ static void reply(int fd, const char *text)
     close(fd);
 }
 
-/* "snapshot [core] [pid N]" -> r; false if it is anything else. */
-static bool parse(char *line, struct trace_request *r)
+bool control_parse(char *line, struct trace_request *r)
 {
     char *save = NULL, *w = strtok_r(line, " \t\r\n", &save);
 
@@ -93,7 +93,7 @@ static void serve(struct control *c, int fd)
         return;
     }
     line[n] = '\0';
-    if (!parse(line, &r)) {
+    if (!control_parse(line, &r)) {
         reply(fd, "error unknown command; expected: snapshot [core] [pid N]\n");
         return;
     }
@@ -228,8 +228,8 @@ static int ask(const char *path, const char *line)
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
         return neg_errno();
-    if (fdio_write_all(fd, line, strlen(line)) < 0)
-        return 1;
+    /* A refusal may come before the command is sent: read it anyway. */
+    fdio_write_all(fd, line, strlen(line));
     n = RETRY_EINTR(read(fd, buf, sizeof(buf) - 1));
     if (n <= 0) {
         fprintf(stderr, "wrapp snapshot: no answer on %s\n", path);
@@ -306,6 +306,7 @@ int control_main(int argc, char **argv)
     char line[CONTROL_LINE_MAX];
     int opt, r;
 
+    signal(SIGPIPE, SIG_IGN); /* a refused command: the reply is read, not a signal */
     optind = 0;
     while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         if (opt == 'c')

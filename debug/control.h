@@ -11,12 +11,17 @@
 #include "loop.h"
 #include "trace.h"
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #define CONTROL_PATH     "/run/wrapp/control.sock"
 #define CONTROL_LINE_MAX 256
 
 struct control;
+
+/* The command grammar, for every way in: "snapshot [core] [pid N]" -> r
+ * (line is cut up); false for anything else. */
+bool control_parse(char *line, struct trace_request *r);
 
 /* Listen on path (NULL: WRAPP_CONTROL or CONTROL_PATH) for the app run by
  * uid. A path another live wrapp holds is left alone (-EADDRINUSE).

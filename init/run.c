@@ -390,6 +390,9 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
                                   &run->control);
             if (e < 0)
                 log_debug_errno(e, "no control socket (wrapp snapshot)");
+            if (out &&
+                (e = ctlstream_start(cfg, run->trace, output_stream(out), &run->ctlstream)) < 0)
+                log_debug_errno(e, "no control stream in Redis");
         }
         arm_idle();
         r = loop_run(run->loop);
@@ -398,6 +401,8 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
         if (r < 0)
             run->exit_code = run->exit_code ? run->exit_code : 1;
     }
+    ctlstream_stop(run->ctlstream);
+    run->ctlstream = NULL;
     run->control = control_stop(run->control);
     run->trace = trace_stop(run->trace);
     run->loop = loop_free(run->loop);

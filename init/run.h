@@ -10,6 +10,7 @@
 #include "config.h"
 #include "control.h"
 #include "coreup.h"
+#include "ctlstream.h"
 #include "loop.h"
 #include "output.h"
 #include "rconn.h"
@@ -34,8 +35,9 @@ struct run {
     struct loop *loop;
     struct loop_source sig_src;
     struct loop_timer grace;
-    struct trace *trace;     /* the crash supervisor; NULL: off */
-    struct control *control; /* the control socket; NULL: none */
+    struct trace *trace;         /* the crash supervisor; NULL: off */
+    struct control *control;     /* the control socket; NULL: none */
+    struct ctlstream *ctlstream; /* commands through Redis; NULL: none */
     bool has_core_target;
     struct rconn_target core_target; /* crash.core "redis": where cores go */
     struct coreup_opts core_opts;
