@@ -97,4 +97,21 @@ cmp "$work/core.fetched" "$work"/crashes/*/core && echo "  identical to the loca
 say "gdb $crashapp core.fetched   (no gdb in the container needed: this runs anywhere)"
 gdb -batch -nx -ex 'info threads' -ex 'bt' -ex 'print/x crashapp_global' "$crashapp" "$work/core.fetched" 2>&1 |
     grep -v -E '^\[New LWP|^warning: Section|^$' | sed 's/^/  /'
-[ "$crc" -eq 139 ]
+
+export WRAPP_STREAM_NAME=demo-snapshot WRAPP_CONTROL=$work/control.sock WRAPP_CORE=local
+say "a live snapshot: wrapp -- crashapp park 3 3 (3 threads parked; exits 0 after 3 s)"
+unshare --pid --fork --mount-proc "$wrapp" -c "$work/wrapp.json" -- "$crashapp" park 3 3 \
+    >"$work/park.out" 2>"$work/park.err" &
+park=$!
+for _ in $(seq 100); do grep -q parked "$work/park.out" 2>/dev/null && [ -S "$work/control.sock" ] && break; sleep 0.05; done
+sleep 0.2
+say "wrapp snapshot   (over the control socket: every thread stopped, unwound, resumed)"
+"$wrapp" snapshot | sed 's/^/  /'
+snap=$(ls -d "$work"/crashes/*/ | tail -n 1)
+sed -n '1,/^#2/p' "$snap/backtrace.txt" | sed 's/^/  /'
+set +e
+wait "$park"
+prc=$?
+set -e
+say "the app went on and exited with $prc, as if nothing had happened"
+[ "$crc" -eq 139 ] && [ "$prc" -eq 0 ]
