@@ -13,6 +13,7 @@
 #include "coreup.h"
 #include "crash.h"
 #include "fdio.h"
+#include "handoff.h"
 #include "log.h"
 #include "macro.h"
 #include "procinfo.h"
@@ -255,6 +256,24 @@ static void resume_world(const struct world *w)
     }
 }
 
+/* debug.on_crash: every thread into one group stop, untraced, for
+ * gdbserver. The crashing thread goes first, its signal replaced by
+ * SIGSTOP, which starts the group stop; each other thread, detached,
+ * joins it before running (a held signal stays with it). A fault recurs
+ * when the crashing thread runs again; a sent signal (abort, raise) is
+ * queued again first, so the debugger sees it too. */
+static void detach_world(const struct world *w, const struct crash *c)
+{
+    if (c->si_code <= 0)
+        syscall(SYS_tgkill, c->pid, c->tid, c->sig);
+    ptrace(PTRACE_DETACH, c->tid, 0, SIGSTOP);
+    for (size_t i = 0; i < w->n; i++) {
+        const struct held *h = &w->v[i];
+        if (h->kind == HELD_EVENT || h->kind == HELD_GROUP || h->kind == HELD_SIGNAL)
+            ptrace(PTRACE_DETACH, h->tid, 0, h->kind == HELD_SIGNAL ? h->sig : 0);
+    }
+}
+
 static void read_siginfo(struct crash *c)
 {
     siginfo_t si;
@@ -487,10 +506,16 @@ void snapshot_crash(const struct snapshot_ctx *x, pid_t tid, int sig)
     capture_state(x, &c, &w, t0);
     has_core = publish(x, &c, t0, &json, &path) && x->cfg->core != CONFIG_CORE_OFF &&
                capture_core(x, &c, path, &json);
-    /* Let the process die as it would have: the others first, so none is
-     * left stopped, then the signal. */
-    resume_world(&w);
-    ptrace(PTRACE_CONT, tid, 0, sig);
+    if (c.pid > 0 && handoff_takes_crash(x->handoff)) {
+        /* Post-mortem: the process waits, stopped, for a debugger. */
+        detach_world(&w, &c);
+        handoff_crash(x->handoff, c.pid, tid, sig);
+    } else {
+        /* Let the process die as it would have: the others first, so none
+         * is left stopped, then the signal. */
+        resume_world(&w);
+        ptrace(PTRACE_CONT, tid, 0, sig);
+    }
     if (has_core && x->core_up && x->cfg->core == CONFIG_CORE_REDIS)
         upload_core(x, &c, path, json);
     free(w.v);

@@ -4,7 +4,8 @@
  * of the crashing process (PTRACE_INTERRUPT, so the snapshot is
  * consistent), read /proc, unwind every thread, write the report locally
  * and hand it on, then resume every thread as it was and the crashing one
- * with its signal, so the process dies exactly as it would have.
+ * with its signal, so the process dies exactly as it would have (with
+ * debug.on_crash: after gdbserver, see debug/handoff.h).
  */
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <stdbool.h>
 
 struct coreup_opts;
+struct handoff;
 #include <sys/types.h>
 
 #define SNAPSHOT_DIR          "/var/lib/wrapp/crashes"
@@ -32,6 +34,9 @@ struct snapshot_ctx {
     void (*on_gone)(void *trace, pid_t pid, int status);
     void (*on_event)(void *trace, pid_t pid, int event);
     void *trace;
+    /* debug.on_crash: a crash goes to gdbserver instead of its signal
+     * (debug/handoff.h); borrowed from the supervisor; NULL: never. */
+    struct handoff *handoff;
 };
 
 /* Will sig kill tid's process? Not caught and not ignored (/proc status). */
@@ -46,5 +51,6 @@ pid_t snapshot_tgid(pid_t tid);
  * <report dir> stopped <ms> ms[ core]" or "error <why>". */
 void snapshot_live(const struct snapshot_ctx *x, pid_t pid, bool want_core, int reply_fd);
 
-/* tid is in its signal-delivery-stop for sig: capture, report, resume. */
+/* tid is in its signal-delivery-stop for sig: capture, report, resume;
+ * or, with debug.on_crash, leave the process stopped for gdbserver. */
 void snapshot_crash(const struct snapshot_ctx *x, pid_t tid, int sig);

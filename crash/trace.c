@@ -161,7 +161,7 @@ static void on_signal(struct trace *t, pid_t tid, int sig)
         if (tgid > 0 && tgid != t->crashed) {
             t->crashed = tgid;
             snapshot_crash(&t->snap, tid, sig);
-            return; /* resumed, with sig, by the snapshot */
+            return; /* resumed, with sig, by the snapshot (or gdbserver's) */
         }
     }
     ptrace(PTRACE_CONT, tid, 0, sig);
@@ -260,7 +260,7 @@ static void on_gone(struct trace *t, pid_t pid, int status)
     is_foreign = pidmap_del(&t->kin, pid, &parent) && !has_exited(parent);
     pidmap_del_value(&t->kin, pid);
     if (!is_foreign || pid == t->app)
-        send_exit(t, pid, status);
+        send_exit(t, pid, handoff_status(&t->handoff, pid, status));
 }
 
 /* Wait for the app's pid, seize it, let it go on. false: quit. */
@@ -394,7 +394,8 @@ int trace_start(const struct trace_opts *o, struct trace **ret)
                                     .ctx = o->ctx,
                                     .on_gone = on_snapshot_gone,
                                     .on_event = on_snapshot_event,
-                                    .trace = t};
+                                    .trace = t,
+                                    .handoff = &t->handoff};
     handoff_init(&t->handoff, o->debug, on_snapshot_gone, t);
     r = -pthread_create(&t->thread, NULL, run, t);
     if (r < 0) {

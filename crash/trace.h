@@ -6,7 +6,8 @@
  * "tree", every process it starts; resumes each stop at once with the
  * signal it carried; and, when a thread gets a crash signal the process
  * does not handle, stops the process's threads, captures the crash (see
- * capture.h) and lets the signal do what it would have done. Exits (pid,
+ * capture.h) and lets the signal do what it would have done (with
+ * debug.on_crash, once gdbserver is done with the process). Exits (pid,
  * wait status) are handed to the main loop through trace_fd(), since the
  * main thread must no longer call waitpid itself.
  * When ptrace is refused (no CAP_SYS_PTRACE where needed, a seccomp

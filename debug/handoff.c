@@ -9,6 +9,11 @@
  *   poll /proc/PID/status until TracerPid is gdbserver;
  *   SIGCONT: discards the SIGSTOP gdbserver would otherwise pass back at
  *   every `continue` (the app stays stopped: gdbserver holds it traced).
+ * Post-mortem enters at the gdbserver step: snapshot.c has already left
+ * the crashed process in a group stop. There every thread, not only the
+ * leader, must show gdbserver as its tracer before SIGCONT, which would
+ * otherwise run the threads not yet attached. Its end is always the crash
+ * signal again (tgkill to the crashing thread, then SIGCONT).
  * A client counts as connected when the kernel shows an ESTABLISHED TCP
  * connection whose local port is debug.port (/proc/net/tcp and tcp6 of
  * wrapp's own network namespace, which gdbserver shares): gdbserver itself
@@ -20,6 +25,7 @@
 #include "log.h"
 #include "macro.h"
 #include "procinfo.h"
+#include "signame.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,9 +40,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HANDOFF_ATTACH_MS 5000 /* gdbserver must attach within this */
-#define HANDOFF_POLL_MS   10
-#define HANDOFF_PATH_DEF  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define HANDOFF_ATTACH_MS       5000 /* gdbserver must attach within this */
+#define HANDOFF_POLL_MS         10
+#define HANDOFF_TCP_ESTABLISHED 0x01 /* socket states in /proc/net/tcp */
+#define HANDOFF_TCP_LISTEN      0x0a
+#define HANDOFF_PATH_DEF        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 void handoff_init(struct handoff *h, const struct config_debug *cfg, handoff_gone_fn on_gone,
                   void *ctx)
@@ -79,6 +87,23 @@ static int find_server(char *buf, size_t size)
             p++;
     }
     return -ENOENT;
+}
+
+/* What becomes of the process without a debugger, for messages. */
+static const char *fate(const struct handoff *h)
+{
+    return h->crash_sig ? "the crashed process dies with its signal"
+                        : "the app runs without a debugger";
+}
+
+/* Let the process go on without gdbserver: the app runs; a crashed one
+ * gets its crash signal again (pending before it runs: a fault would also
+ * recur, a sent signal would not). */
+static void release(const struct handoff *h)
+{
+    if (h->crash_sig)
+        syscall(SYS_tgkill, h->app, h->crash_tid, h->crash_sig);
+    kill(h->app, SIGCONT);
 }
 
 /* From the exec event stop to an untraced group stop. 0, or 1 when the
@@ -138,9 +163,18 @@ static int start_server(struct handoff *h, const char *path, pid_t pid)
     return 0;
 }
 
-static pid_t tracer_of(pid_t pid)
+/* Does gdbserver trace every thread of the app? (One thread at exec.) */
+static bool is_traced_by_server(const struct handoff *h)
 {
-    return (pid_t)procinfo_status_field(pid, "TracerPid", 10, -1);
+    cleanup_free pid_t *tids = NULL;
+    size_t n = 0;
+
+    if (procinfo_tids(h->app, &tids, &n) < 0 || n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((pid_t)procinfo_status_field(tids[i], "TracerPid", 10, -1) != h->server)
+            return false;
+    return true;
 }
 
 /* Has gdbserver exited? Then it is reaped and handled here. */
@@ -167,29 +201,9 @@ static bool app_exited(const struct handoff *h)
            si.si_pid == h->app;
 }
 
-/* 0 once gdbserver traces the app; -ESRCH: gdbserver exited (handled);
- * -ETIMEDOUT: it was killed and the app let go. */
-static int wait_attached(struct handoff *h)
-{
-    for (unsigned ms = 0; ms < HANDOFF_ATTACH_MS; ms += HANDOFF_POLL_MS) {
-        if (tracer_of(h->app) == h->server)
-            return 0;
-        if (server_exited(h))
-            return -ESRCH;
-        sleep_ms(HANDOFF_POLL_MS);
-    }
-    log_warn("gdbserver (pid %d) did not attach to the app (pid %d) within %d s; killed it, "
-             "the app runs without a debugger",
-             (int)h->server, (int)h->app, HANDOFF_ATTACH_MS / 1000);
-    kill(h->server, SIGKILL);
-    while (!server_exited(h))
-        sleep_ms(HANDOFF_POLL_MS);
-    return -ETIMEDOUT;
-}
-
-/* One /proc/net/tcp* line, "sl: LOCAL:PORT REMOTE:PORT ST ...": is it an
- * ESTABLISHED connection (state 01) on local port? */
-static bool is_established_on(const char *line, int port)
+/* One /proc/net/tcp* line, "sl: LOCAL:PORT REMOTE:PORT ST ...": is it a
+ * socket in state (HANDOFF_TCP_*) on local port? */
+static bool is_state_on(const char *line, int port, unsigned long want)
 {
     const char *p = strchr(line, ':'), *colon;
     char *end;
@@ -207,11 +221,11 @@ static bool is_established_on(const char *line, int port)
     if (!p)
         return false;
     state = strtoul(p + 1, &end, 16);
-    return end != p + 1 && lport == (unsigned long)port && state == 1;
+    return end != p + 1 && lport == (unsigned long)port && state == want;
 }
 
-/* An ESTABLISHED connection on local port in one /proc/net/tcp* table. */
-static bool has_connection(const char *table, int port)
+/* A socket in state on local port in one /proc/net/tcp* table. */
+static bool has_socket(const char *table, int port, unsigned long state)
 {
     cleanup_free char *text = NULL;
     size_t len;
@@ -221,17 +235,42 @@ static bool has_connection(const char *table, int port)
         return false;
     line = strchr(text, '\n'); /* the header */
     while (line && *++line) {
-        if (is_established_on(line, port))
+        if (is_state_on(line, port, state))
             return true;
         line = strchr(line, '\n');
     }
     return false;
 }
 
+static bool has_port_in(const struct handoff *h, unsigned long state)
+{
+    return has_socket("/proc/net/tcp", h->cfg->port, state) ||
+           has_socket("/proc/net/tcp6", h->cfg->port, state);
+}
+
 static bool has_client(const struct handoff *h)
 {
-    return has_connection("/proc/net/tcp", h->cfg->port) ||
-           has_connection("/proc/net/tcp6", h->cfg->port);
+    return has_port_in(h, HANDOFF_TCP_ESTABLISHED);
+}
+
+/* 0 once gdbserver traces every thread of the app and listens (it does
+ * after attaching to all); -ESRCH: gdbserver exited (handled);
+ * -ETIMEDOUT: it was killed and the app let go. */
+static int wait_attached(struct handoff *h)
+{
+    for (unsigned ms = 0; ms < HANDOFF_ATTACH_MS; ms += HANDOFF_POLL_MS) {
+        if (is_traced_by_server(h) && has_port_in(h, HANDOFF_TCP_LISTEN))
+            return 0;
+        if (server_exited(h))
+            return -ESRCH;
+        sleep_ms(HANDOFF_POLL_MS);
+    }
+    log_warn("gdbserver (pid %d) did not attach to pid %d within %d s; killed it, %s",
+             (int)h->server, (int)h->app, HANDOFF_ATTACH_MS / 1000, fate(h));
+    kill(h->server, SIGKILL);
+    while (!server_exited(h))
+        sleep_ms(HANDOFF_POLL_MS);
+    return -ETIMEDOUT;
 }
 
 /* debug.wait_seconds: no client by then, gdbserver goes and the app runs. */
@@ -243,11 +282,42 @@ static void wait_client(struct handoff *h)
         sleep_ms(HANDOFF_POLL_MS * 10);
     }
     log_warn("no debugger connected to port %d within %u s (debug.wait_seconds); stopped "
-             "gdbserver, the app runs",
-             h->cfg->port, h->cfg->wait_ms / 1000);
+             "gdbserver, %s",
+             h->cfg->port, h->cfg->wait_ms / 1000, fate(h));
     kill(h->server, SIGKILL);
     while (!server_exited(h))
         sleep_ms(HANDOFF_POLL_MS);
+}
+
+/* The first banner lines: what is stopped where, and what to type. */
+static void headline(const struct handoff *h, const char *exe, const char *to)
+{
+    int port = h->cfg->port;
+    char name[24];
+
+    if (!h->crash_sig) {
+        log_warn("DEBUG MODE: app (pid %d) stopped at its first instruction, attached to "
+                 "gdbserver (pid %d) on port %d",
+                 (int)h->app, (int)h->server, port);
+        log_warn("  gdb:   gdb %s -ex 'target remote %s:%d'   then: break main, continue", exe, to,
+                 port);
+        log_warn("         the first continue may stop once with SIGCONT (wrapp's wake-up): "
+                 "continue again");
+        return;
+    }
+    signame_name(h->crash_sig, name);
+    log_warn("POST-MORTEM: pid %d (%s) crashed in thread %d with %s; every thread is stopped, "
+             "that one before the signal, attached to gdbserver (pid %d) on port %d",
+             (int)h->app, exe, (int)h->crash_tid, name, (int)h->server, port);
+    log_warn("  gdb:   gdb %s -ex 'target remote %s:%d'   then: info threads, "
+             "thread find %d, bt",
+             exe, to, port, (int)h->crash_tid);
+    log_warn("         continue re-raises the %s in thread %d, after 'handle SIGSTOP SIGCONT "
+             "nostop noprint nopass' (each thread may stop once with the SIGSTOP of the attach)",
+             name, (int)h->crash_tid);
+    log_warn("         once gdbserver exits (kill, detach, debug.wait_seconds without a client) "
+             "the process dies with %s, as without a debugger",
+             name);
 }
 
 static void banner(const struct handoff *h, const char *exe)
@@ -256,17 +326,12 @@ static void banner(const struct handoff *h, const char *exe)
     const char *to = strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 ? "127.0.0.1" : host;
     int port = h->cfg->port;
 
-    log_warn("DEBUG MODE: app (pid %d) stopped at its first instruction, attached to gdbserver "
-             "(pid %d) on port %d",
-             (int)h->app, (int)h->server, port);
-    log_warn("  gdb:   gdb %s -ex 'target remote %s:%d'   then: break main, continue", exe, to,
-             port);
-    log_warn("         the first continue may stop once with SIGCONT (wrapp's wake-up): "
-             "continue again");
+    headline(h, exe, to);
     log_warn("  CLion: Run | Edit Configurations | + Remote Debug: 'target remote' args %s:%d, "
              "symbol file %s",
              to, port, exe);
-    log_warn("  crash reports are off for this run: gdbserver, not wrapp, traces the app");
+    log_warn("  crash reports are off for this %s: gdbserver, not wrapp, traces it",
+             h->crash_sig ? "process" : "run");
     log_warn("  gdbserver listens on every interface (it ignores the host part), not only %s; "
              "publish the port only where you trust the network",
              host);
@@ -276,43 +341,115 @@ static void banner(const struct handoff *h, const char *exe)
                  host, port);
 }
 
+static void read_exe(pid_t pid, char *buf, size_t size)
+{
+    char link[64];
+    ssize_t n;
+
+    snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+    n = readlink(link, buf, size - 1);
+    buf[n > 0 ? n : 0] = '\0';
+}
+
+/* h->app is in an untraced group stop: gdbserver on it, the banner, and
+ * the wait for a client. Any failure lets the process go (release). */
+static void hand_over(struct handoff *h, const char *server, const char *exe)
+{
+    int r = start_server(h, server, h->app);
+
+    if (r < 0) {
+        log_warn_errno(r, "debug mode: cannot start gdbserver; %s", fate(h));
+        release(h);
+        return;
+    }
+    if (wait_attached(h) < 0)
+        return;
+    h->is_attached = true;
+    kill(h->app, SIGCONT);
+    banner(h, exe[0] ? exe : "APP");
+    if (h->cfg->wait_ms > 0)
+        wait_client(h);
+}
+
+static void no_server(const struct handoff *h)
+{
+    log_warn("debug mode: gdbserver not found in PATH; install the gdbserver package "
+             "(Debian/Ubuntu) or use the ubuntu22 image; %s",
+             fate(h));
+}
+
 bool handoff_exec(struct handoff *h, pid_t pid)
 {
-    char server[PATH_MAX], exe[PATH_MAX], link[64];
-    ssize_t n;
+    char server[PATH_MAX], exe[PATH_MAX];
     int r;
 
     if (!h->cfg || !h->cfg->enabled || h->app)
         return false;
     h->app = pid;
     if (find_server(server, sizeof(server)) < 0) {
-        log_warn("debug mode: gdbserver not found in PATH; install the gdbserver package "
-                 "(Debian/Ubuntu) or use the ubuntu22 image; the app runs without a debugger");
+        no_server(h);
         return false;
     }
-    snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
-    n = readlink(link, exe, sizeof(exe) - 1);
-    exe[n > 0 ? n : 0] = '\0';
+    read_exe(pid, exe, sizeof(exe));
     r = detach_stopped(h, pid);
     if (r != 0) {
         if (r < 0)
             log_warn_errno(r, "debug mode: cannot stop the app (pid %d) for gdbserver", (int)pid);
         return r > 0;
     }
-    r = start_server(h, server, pid);
-    if (r < 0) {
-        log_warn_errno(r, "debug mode: cannot start gdbserver; the app runs without a debugger");
-        kill(pid, SIGCONT);
-        return true;
-    }
-    if (wait_attached(h) < 0)
-        return true;
-    h->is_attached = true;
-    kill(pid, SIGCONT);
-    banner(h, exe[0] ? exe : "APP");
-    if (h->cfg->wait_ms > 0)
-        wait_client(h);
+    hand_over(h, server, exe);
     return true;
+}
+
+bool handoff_takes_crash(struct handoff *h)
+{
+    char server[PATH_MAX];
+    static bool is_told;
+
+    if (!h || !h->cfg || !h->cfg->on_crash || h->server || h->crash_sig || h->is_attached)
+        return false;
+    if (find_server(server, sizeof(server)) == 0)
+        return true;
+    if (!is_told)
+        log_warn("debug.on_crash: gdbserver not found in PATH; install the gdbserver package "
+                 "(Debian/Ubuntu); the crash takes its course");
+    is_told = true;
+    return false;
+}
+
+void handoff_crash(struct handoff *h, pid_t pid, pid_t tid, int sig)
+{
+    char server[PATH_MAX], exe[PATH_MAX];
+
+    h->app = pid;
+    h->crash_tid = tid;
+    h->crash_sig = sig;
+    h->is_app_gone = false;
+    if (find_server(server, sizeof(server)) < 0) {
+        no_server(h);
+        release(h);
+        return;
+    }
+    read_exe(pid, exe, sizeof(exe));
+    hand_over(h, server, exe);
+}
+
+int handoff_status(const struct handoff *h, pid_t pid, int status)
+{
+    if (h->crash_sig && pid == h->app && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        return h->crash_sig;
+    return status;
+}
+
+/* gdbserver gone before a post-mortem process: it dies with its signal. */
+static void crash_release(const struct handoff *h, int code)
+{
+    char name[24];
+
+    log_msg(code == 0 ? LOG_LEVEL_INFO : LOG_LEVEL_WARN,
+            "gdbserver exited (status %d); pid %d dies with %s, as without debug.on_crash", code,
+            (int)h->app, signame_name(h->crash_sig, name));
+    release(h);
 }
 
 bool handoff_gone(struct handoff *h, pid_t pid, int status)
@@ -331,11 +468,13 @@ bool handoff_gone(struct handoff *h, pid_t pid, int status)
         log_info("gdbserver exited (status %d) after the app", code);
         return true;
     }
-    if (!h->is_attached) {
+    if (h->crash_sig) {
+        crash_release(h, code);
+    } else if (!h->is_attached) {
         log_warn("gdbserver exited (status %d) before attaching to the app (port %d busy? see its "
                  "message above); the app runs without a debugger",
                  code, h->cfg->port);
-        kill(h->app, SIGCONT);
+        release(h);
     } else if (h->cfg->is_kill_after) {
         log_warn("gdbserver exited (status %d) before the app; killing the app "
                  "(debug.after_gdbserver \"kill\")",
@@ -349,7 +488,7 @@ bool handoff_gone(struct handoff *h, pid_t pid, int status)
                           : "gdbserver exited (status %d) before the app; the app continues "
                             "without a debugger",
                 code);
-        kill(h->app, SIGCONT);
+        release(h);
     }
     return true;
 }

@@ -153,3 +153,76 @@ def test_gdbserver_gone_first_continues_or_kills_the_app(start_wrapp, tmp_path, 
     r = w.wait(30)
     assert r.returncode == code, r.stderr
     assert r.stderr.count("gdbserver exited (status 137) before the app") == 1, r.stderr
+
+
+# Post-mortem (debug.on_crash / WRAPP_DEBUG_ON_CRASH): the crash is reported,
+# then the process waits, stopped, under gdbserver; wrapp still exits with
+# the crash signal's status.
+
+def start_postmortem(start_wrapp, tmp_path, app_args, port, cfg=None):
+    env = {"WRAPP_DEBUG_ON_CRASH": "1", "WRAPP_DEBUG_PORT": str(port),
+           "WRAPP_CRASH_DIR": str(tmp_path / "crashes")}
+    args = (["-c", str(cfg)] if cfg else []) + ["--"] + app_args
+    return start_wrapp(args, env=env)
+
+
+def crash_reports(tmp_path):
+    d = tmp_path / "crashes"
+    return sorted(p for p in d.iterdir() if (p / "report.json").exists()) if d.exists() else []
+
+
+def frames(bt):
+    return re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+) \(", bt, re.M)
+
+
+def test_on_crash_gdb_sees_the_crashed_process_and_wrapp_exits_139(start_wrapp, tmp_path):
+    port = free_port()
+    w = start_postmortem(start_wrapp, tmp_path, [CRASHAPP, "null"], port)
+    assert wait_for(lambda: is_listening(port), 20), "gdbserver is not listening"
+    # No continue: the crashing thread is still at the faulting instruction.
+    out = gdb_batch(CRASHAPP, port, "bt", "info threads", "kill")
+    r = w.wait(30)
+    assert frames(out)[:4] == ["crash_null", "level2", "level1", "main"], out
+    assert r.returncode == 128 + signal.SIGSEGV, r.stderr
+    assert len(crash_reports(tmp_path)) == 1, r.stderr
+    assert re.search(r"POST-MORTEM: pid \d+ \(\S+crashapp\) crashed in thread \d+ with SIGSEGV",
+                     r.stderr), r.stderr
+    assert r.stderr.count("crashed: SIGSEGV") == 1, r.stderr
+
+
+def test_on_crash_with_threads_continue_repeats_the_fault_in_the_crashing_thread(start_wrapp,
+                                                                                 tmp_path):
+    port = free_port()
+    w = start_postmortem(start_wrapp, tmp_path, [CRASHAPP, "threads", "4", "2"], port)
+    assert wait_for(lambda: is_listening(port), 20), "gdbserver is not listening"
+    out = gdb_batch(CRASHAPP, port, "info threads", "handle SIGSTOP SIGCONT nostop noprint nopass",
+                    "continue", "bt", "detach")
+    r = w.wait(30)
+    assert "received signal SIGSEGV" in out, out
+    assert frames(out.split("received signal SIGSEGV")[1])[0] == "thread_crash", out
+    assert len(re.findall(r"^\*?\s+\d+\s+Thread ", out, re.M)) >= 5, out
+    assert r.returncode == 128 + signal.SIGSEGV, r.stderr
+    assert len(crash_reports(tmp_path)) == 1, r.stderr
+    assert r.stderr.count("crashed: SIGSEGV") == 1, r.stderr
+
+
+def test_on_crash_without_a_client_the_process_dies_with_its_signal(start_wrapp, tmp_path):
+    cfg = tmp_path / "debug.json"
+    cfg.write_text('{"debug": {"wait_seconds": 1}}')
+    w = start_postmortem(start_wrapp, tmp_path, [CRASHAPP, "null"], free_port(), cfg=cfg)
+    r = w.wait(30)
+    assert r.returncode == 128 + signal.SIGSEGV, r.stderr
+    assert "no debugger connected" in r.stderr and "dies with SIGSEGV" in r.stderr, r.stderr
+    assert len(crash_reports(tmp_path)) == 1, r.stderr
+
+
+def test_on_crash_an_abort_reaches_the_debugger_and_wrapp_exits_134(start_wrapp, tmp_path):
+    port = free_port()
+    w = start_postmortem(start_wrapp, tmp_path, [CRASHAPP, "abort"], port)
+    assert wait_for(lambda: is_listening(port), 20), "gdbserver is not listening"
+    out = gdb_batch(CRASHAPP, port, "handle SIGSTOP SIGCONT nostop noprint nopass", "continue",
+                    "bt", "kill")
+    r = w.wait(30)
+    assert "received signal SIGABRT" in out, out
+    assert "do_abort" in frames(out), out
+    assert r.returncode == 128 + signal.SIGABRT, r.stderr
