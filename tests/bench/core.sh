@@ -48,29 +48,6 @@ drop_caches() {
     echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
 }
 
-# start_hog MB [wrapp|kernel]: the app, ready and its 9 threads parked.
-start_hog() {
-    local out="$WORK/hog.out"
-    : >"$out"
-    case ${2:-} in
-    wrapp) WRAPP_CRASH_DIR="$WORK/crashes" "$WRAPP" -- "$APP" hog "$1" 8 >"$out" 2>"$WORK/hog.err" & ;;
-    kernel) bash -c 'ulimit -c unlimited; exec "$0" hog "$1" 8' "$APP" "$1" >"$out" 2>/dev/null & ;;
-    *) "$APP" hog "$1" 8 >"$out" 2>/dev/null & ;;
-    esac
-    HOG_TOP=$!
-    for ((i = 0; i < 12000; i++)); do
-        grep -q '^ready' "$out" && break
-        sleep 0.01
-    done
-    HOG_PID=$(awk '/^ready/ { print $2 }' "$out")
-    [ -n "$HOG_PID" ] || { log "core.sh: the app did not start"; exit 1; }
-    # Until every thread sleeps (a thread still in clone is not a fair target).
-    for ((i = 0; i < 500; i++)); do
-        [ "$(grep -l '^State:.*S (sleeping)' /proc/"$HOG_PID"/task/*/status 2>/dev/null | wc -l)" -ge 9 ] && break
-        sleep 0.01
-    done
-}
-
 sizes() { # FILE: "apparent allocated" in MB
     stat -c '%s %b %B' "$1" | awk '{ printf "%.1f %.1f", $1 / 1048576, $2 * $3 / 1048576 }'
 }

@@ -41,25 +41,6 @@ now_ms() {
     date +%s.%N | awk '{ printf "%.3f", $1 * 1000 }'
 }
 
-# start_hog MB [wrapp]: starts the app (under wrapp if asked), waits for
-# "ready PID"; sets HOG_PID (the app) and HOG_TOP (what to wait for).
-start_hog() {
-    local out="$WORK/hog.out"
-    : >"$out"
-    if [ "${2:-}" = wrapp ]; then
-        WRAPP_CRASH_DIR="$WORK/crashes" "$WRAPP" -- "$APP" hog "$1" 8 >"$out" 2>"$WORK/hog.err" &
-    else
-        "$APP" hog "$1" 8 >"$out" 2>/dev/null &
-    fi
-    HOG_TOP=$!
-    for ((i = 0; i < 6000; i++)); do
-        grep -q '^ready' "$out" && break
-        sleep 0.01
-    done
-    HOG_PID=$(awk '/^ready/ { print $2 }' "$out")
-    [ -n "$HOG_PID" ] || { log "crash.sh: the app did not start"; exit 1; }
-}
-
 # wrapp_report MB: prints "total_ms wall_ms" for one crash under wrapp.
 wrapp_report() {
     rm -rf "$WORK/crashes"

@@ -43,3 +43,30 @@ stop_pid() {
     kill -KILL "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
 }
+
+# start_hog MB [wrapp|kernel]: "$APP hog MB 8" (9 threads, MB of written
+# heap) bare, under "$WRAPP" (crash dir $WORK/crashes) or with RLIMIT_CORE
+# unlimited for the kernel's dump; returns once it is ready and its threads
+# sleep. Sets HOG_PID (the app) and HOG_TOP (what to wait for). Needs WORK,
+# APP, WRAPP.
+start_hog() {
+    local out="$WORK/hog.out" i
+    : >"$out"
+    case ${2:-} in
+    wrapp) WRAPP_CRASH_DIR="$WORK/crashes" "$WRAPP" -- "$APP" hog "$1" 8 >"$out" 2>"$WORK/hog.err" & ;;
+    kernel) bash -c 'ulimit -c unlimited; exec "$0" hog "$1" 8' "$APP" "$1" >"$out" 2>/dev/null & ;;
+    *) "$APP" hog "$1" 8 >"$out" 2>/dev/null & ;;
+    esac
+    HOG_TOP=$!
+    for ((i = 0; i < 12000; i++)); do
+        grep -q '^ready' "$out" && break
+        sleep 0.01
+    done
+    HOG_PID=$(awk '/^ready/ { print $2 }' "$out")
+    [ -n "$HOG_PID" ] || { log "bench: the app did not start"; exit 1; }
+    # Until every thread sleeps (a thread still in clone is not a fair target).
+    for ((i = 0; i < 500; i++)); do
+        [ "$(grep -l '^State:.*S (sleeping)' /proc/"$HOG_PID"/task/*/status 2>/dev/null | wc -l)" -ge 9 ] && break
+        sleep 0.01
+    done
+}
