@@ -26,6 +26,7 @@
 
 #define CTLSTREAM_KICK_MS  10
 #define CTLSTREAM_RETRY_MS 2000
+#define CTLSTREAM_STOP_MS  200 /* at exit, how long to wait for the thread */
 
 struct ctlstream {
     struct rconn_target target;
@@ -230,14 +231,26 @@ int ctlstream_start(const struct config *cfg, struct trace *t, const char *strea
 
 void ctlstream_stop(struct ctlstream *c)
 {
+    struct timespec deadline;
+
     if (!c)
         return;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_nsec += CTLSTREAM_STOP_MS * 1000000L;
+    deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+    deadline.tv_nsec %= 1000000000L;
     pthread_mutex_lock(&c->lock);
     c->is_stopping = true;
     if (c->fd >= 0)
         shutdown(c->fd, SHUT_RDWR); /* the blocked XREAD returns now */
     pthread_mutex_unlock(&c->lock);
-    pthread_join(c->thread, NULL);
+    /* A thread still connecting (Redis unreachable: up to
+     * redis.timeout_seconds) must not hold up wrapp's exit: it is left to
+     * end with the process, and what it uses stays allocated. */
+    if (pthread_timedjoin_np(c->thread, NULL, &deadline) != 0) {
+        pthread_detach(c->thread);
+        return;
+    }
     pthread_mutex_destroy(&c->lock);
     rconn_target_fini(&c->target);
     free(c);

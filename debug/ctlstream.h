@@ -22,6 +22,6 @@ struct ctlstream;
 int ctlstream_start(const struct config *cfg, struct trace *t, const char *stream,
                     struct ctlstream **ret);
 
-/* Ask the thread to end; it is not waited for (it ends within
- * CTLSTREAM_BLOCK_MS, or with wrapp). Takes NULL. */
+/* End the thread: its blocked read is cut short; one still connecting
+ * is left to end with wrapp (at most 200 ms are spent here). Takes NULL. */
 void ctlstream_stop(struct ctlstream *c);
