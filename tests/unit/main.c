@@ -74,6 +74,7 @@ int main(void)
     srunner_add_suite(sr, record_suite());
     srunner_add_suite(sr, rconn_suite());
     srunner_add_suite(sr, pidmap_suite());
+    srunner_add_suite(sr, control_suite());
     srunner_add_suite(sr, unwind_suite());
     srunner_add_suite(sr, report_suite());
     srunner_add_suite(sr, procinfo_suite());

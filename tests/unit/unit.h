@@ -22,6 +22,7 @@ Suite *spool_suite(void);
 Suite *record_suite(void);
 Suite *rconn_suite(void);
 Suite *pidmap_suite(void);
+Suite *control_suite(void);
 Suite *unwind_suite(void);
 Suite *report_suite(void);
 Suite *procinfo_suite(void);
