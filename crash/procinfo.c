@@ -460,25 +460,11 @@ int procinfo_tids(pid_t pid, pid_t **ret, size_t *n)
 
 bool procinfo_handles(pid_t pid, int sig)
 {
-    char path[64];
-    cleanup_free char *text = NULL;
-    size_t len;
-    const char *p;
-    char *end;
     unsigned long long caught;
 
     if (sig < 1 || sig > 64)
         return false;
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    if (fdio_read_file(path, STATUS_MAX, &text, &len) < 0)
-        return false;
-    p = strstr(text, "\nSigCgt:");
-    if (!p)
-        return false;
-    errno = 0;
-    caught = strtoull(p + 8, &end, 16);
-    if (errno || end == p + 8)
-        return false;
+    caught = (unsigned long long)procinfo_status_field(pid, "SigCgt", 16, 0);
     return (caught >> (sig - 1)) & 1;
 }
 
@@ -583,8 +569,9 @@ long long procinfo_status_field(pid_t pid, const char *key, int base, long long 
 
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
     snprintf(needle, sizeof(needle), "\n%s:", key);
-    if (fdio_read_file(path, 1 << 16, &text, &len) < 0)
+    if (fdio_read_file(path, STATUS_MAX, &text, &len) < 0)
         return def;
     p = strstr(text, needle);
-    return p ? strtoll(p + strlen(needle), NULL, base) : def;
+    /* Unsigned: a signal mask may have its top bit set. */
+    return p ? (long long)strtoull(p + strlen(needle), NULL, base) : def;
 }

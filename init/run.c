@@ -14,6 +14,7 @@
 #include "log.h"
 #include "macro.h"
 #include "mem.h"
+#include "procinfo.h"
 #include "signame.h"
 #include "tree.h"
 
@@ -32,29 +33,11 @@
 /* After this long, the start-up is over and wrapp sheds its start-up text. */
 #define RUN_IDLE_MS 100
 
-static bool app_handles(pid_t pid, int sig)
-{
-    char path[64];
-    cleanup_free char *text = NULL;
-    size_t len;
-    const char *p;
-    unsigned long long caught;
-
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    if (fdio_read_file(path, 1 << 16, &text, &len) < 0)
-        return false;
-    p = strstr(text, "\nSigCgt:");
-    if (!p)
-        return false;
-    caught = strtoull(p + 8, NULL, 16);
-    return (caught >> (sig - 1)) & 1;
-}
-
 static bool is_shutdown_signal(const struct run *run, int sig)
 {
     if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
         return true;
-    return sig == SIGHUP && !app_handles(run->child, SIGHUP);
+    return sig == SIGHUP && !procinfo_handles(run->child, SIGHUP);
 }
 
 static void kill_tree(struct run *run)
@@ -81,7 +64,7 @@ static void forward(struct run *run, int sig)
     /* In its own session the app's process group is orphaned, and the
      * kernel discards SIGTSTP sent to it; do what its default action would
      * have done: stop it. An app that handles SIGTSTP gets SIGTSTP. */
-    if (sig == SIGTSTP && run->is_own_session && !app_handles(run->child, SIGTSTP))
+    if (sig == SIGTSTP && run->is_own_session && !procinfo_handles(run->child, SIGTSTP))
         sig = SIGSTOP;
     if (kill(run->target, sig) < 0 && errno != ESRCH)
         log_warn_errno(neg_errno(), "cannot forward %s to the app (pid %d)",
