@@ -36,7 +36,7 @@ struct ctlstream {
     pthread_t thread;
     pthread_mutex_t lock;
     bool is_stopping; /* under lock */
-    int fd;           /* the connection's socket, -1: none; under lock */
+    int fd;           /* a duplicate of the connection's socket, -1: none; under lock */
 };
 
 static bool stopping(struct ctlstream *c)
@@ -49,10 +49,15 @@ static bool stopping(struct ctlstream *c)
     return s;
 }
 
-static void set_fd(struct ctlstream *c, int fd)
+/* The connection's socket, as ctlstream_stop may shut it down: a
+ * duplicate of our own, so that hiredis closing its descriptor can never
+ * leave us pointing at a number reused by another thread's file. */
+static void watch_socket(struct ctlstream *c, int fd)
 {
     pthread_mutex_lock(&c->lock);
-    c->fd = fd;
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -169,10 +174,15 @@ static void *run(void *arg)
                 nap(c, CTLSTREAM_RETRY_MS);
                 continue;
             }
-            set_fd(c, conn.ctx->fd);
+            watch_socket(c, conn.ctx->fd);
             if (stopping(c))
                 break;
             start_after_newest(c, &conn);
+            if (!conn.ctx) { /* lost while asking (or shut down by ctlstream_stop) */
+                watch_socket(c, -1);
+                nap(c, CTLSTREAM_RETRY_MS);
+                continue;
+            }
         }
         r = rconn_command(
             &conn, 8,
@@ -180,7 +190,7 @@ static void *run(void *arg)
             (const size_t[]){5, 5, 2, 5, strlen(block), 7, strlen(c->key), strlen(c->last_id)},
             &rep, why, sizeof(why));
         if (r < 0) {
-            set_fd(c, -1);
+            watch_socket(c, -1);
             rconn_close(&conn);
             nap(c, CTLSTREAM_RETRY_MS);
             continue;
@@ -194,7 +204,7 @@ static void *run(void *arg)
         }
         freeReplyObject(rep);
     }
-    set_fd(c, -1);
+    watch_socket(c, -1);
     rconn_close(&conn);
     return NULL;
 }

@@ -259,8 +259,13 @@ int rconn_query(struct rconn *c, int argc, const char **argv, const char *key, r
 int rconn_command(struct rconn *c, int argc, const char **argv, const size_t *lens,
                   redisReply **ret, char *why, size_t why_size)
 {
-    redisReply *reply = redisCommandArgv(c->ctx, argc, argv, lens);
+    redisReply *reply;
 
+    if (!c->ctx) {
+        snprintf(why, why_size, "not connected");
+        return -ENOTCONN;
+    }
+    reply = redisCommandArgv(c->ctx, argc, argv, lens);
     if (!reply)
         return ctx_error(c, why, why_size);
     if (reply->type == REDIS_REPLY_ERROR) {
