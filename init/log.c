@@ -163,6 +163,20 @@ char *log_fmt_int(char *buf, long v)
     return buf;
 }
 
+char *log_fmt_hex(char *buf, unsigned long v)
+{
+    int shift = 60;
+
+    *buf++ = '0';
+    *buf++ = 'x';
+    while (shift > 0 && !(v >> shift))
+        shift -= 4;
+    for (; shift >= 0; shift -= 4)
+        *buf++ = "0123456789abcdef"[(v >> shift) & 0xf];
+    *buf = '\0';
+    return buf;
+}
+
 char *log_fmt_str(char *dst, const char *src)
 {
     while ((*dst = *src++))

@@ -48,6 +48,10 @@ void log_safe(enum log_level level, const char *msg);
 /* Async-signal-safe: formats v in decimal into buf (>= 21 bytes); returns buf. */
 char *log_fmt_int(char *buf, long v);
 
+/* Async-signal-safe: writes "0x" and v in hex to buf (>= 19 bytes);
+ * returns the end of buf (its NUL). */
+char *log_fmt_hex(char *buf, unsigned long v);
+
 /* Async-signal-safe: copies src (with its NUL) to dst; returns the end
  * of dst (its NUL), for building messages in handlers. */
 char *log_fmt_str(char *dst, const char *src);

@@ -17,6 +17,7 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
@@ -36,13 +37,26 @@ static int raw_sigprocmask(int how, const uint64_t *set, uint64_t *old)
     return 0;
 }
 
+static unsigned long context_pc(const void *uctx)
+{
+    const ucontext_t *uc = uctx;
+
+#if defined(__x86_64__)
+    return (unsigned long)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (unsigned long)uc->uc_mcontext.pc;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
 static void fatal_handler(int sig, siginfo_t *info, void *uctx)
 {
     int saved = errno;
-    char msg[80] = "fatal signal ";
+    char msg[128] = "fatal signal ", *e;
     pid_t target = forward_target;
 
-    (void)uctx;
     /* si_code <= 0: sent by kill()/sigqueue()/tgkill(), not a fault. */
     if (info->si_code <= 0 && info->si_pid != getpid()) {
         if (target != 0)
@@ -50,7 +64,12 @@ static void fatal_handler(int sig, siginfo_t *info, void *uctx)
         errno = saved;
         return;
     }
-    log_fmt_str(log_fmt_int(msg + 13, sig) + strlen(msg + 13), " in wrapp itself; exiting");
+    /* Where, for a bug report: "addr2line -e wrapp PC" names the line. */
+    e = log_fmt_str(log_fmt_int(msg + 13, sig) + strlen(msg + 13), " in wrapp itself at pc ");
+    e = log_fmt_hex(e, context_pc(uctx));
+    e = log_fmt_str(e, " (address ");
+    e = log_fmt_hex(e, (unsigned long)info->si_addr);
+    log_fmt_str(e, "); exiting");
     log_safe(LOG_LEVEL_ERROR, msg);
     _exit(128 + sig);
 }

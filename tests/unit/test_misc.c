@@ -210,6 +210,12 @@ START_TEST(log_lines_and_levels)
     ck_assert_int_eq(log_parse_level("x"), -EINVAL);
     ck_assert_str_eq(log_fmt_int(num, -1234567), "-1234567");
     ck_assert_str_eq(log_fmt_int(num, 0), "0");
+    ck_assert_ptr_eq(log_fmt_hex(num, 0x42aaf4), num + 8);
+    ck_assert_str_eq(num, "0x42aaf4");
+    log_fmt_hex(num, 0);
+    ck_assert_str_eq(num, "0x0");
+    log_fmt_hex(num, ~0UL);
+    ck_assert_str_eq(num, "0xffffffffffffffff");
 }
 END_TEST
 
