@@ -19,6 +19,7 @@
 #include "pidmap.h"
 #include "sigs.h"
 #include "snapshot.h"
+#include "track.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +49,7 @@ struct trace {
     struct pidmap kin;     /* process the app started -> its parent process */
     struct snapshot_ctx snap;
     struct handoff handoff; /* debug mode: the app goes to gdbserver */
+    struct track *track;    /* track.enabled: exec/exit records; NULL: off */
     /* Snapshot requests from other threads, served between waits. */
     pthread_mutex_t lock;
     struct trace_request queue[TRACE_QUEUE_MAX];
@@ -140,6 +142,7 @@ static void on_fork(struct trace *t, pid_t parent)
 
     if (pid > 0 && pidmap_set(&t->kin, pid, process_of(t, parent)) < 0)
         log_debug("process %d not tracked (out of memory)", (int)pid);
+    track_fork(t->track, pid);
 }
 
 static void on_exec(struct trace *t, pid_t pid)
@@ -150,6 +153,7 @@ static void on_exec(struct trace *t, pid_t pid)
     if (former > 0 && former != pid)
         pidmap_del(&t->threads, former, NULL);
     pidmap_del(&t->threads, pid, NULL);
+    track_exec(t->track, pid);
 }
 
 static void on_signal(struct trace *t, pid_t tid, int sig)
@@ -255,6 +259,7 @@ static void on_gone(struct trace *t, pid_t pid, int status)
 
     if (pidmap_del(&t->threads, pid, NULL) || handoff_gone(&t->handoff, pid, status))
         return;
+    track_exit(t->track, pid, status);
     /* Its parent may have exited just before it, with the news still
      * queued here: then it was reparented to wrapp already. */
     is_foreign = pidmap_del(&t->kin, pid, &parent) && !has_exited(parent);
@@ -397,6 +402,8 @@ int trace_start(const struct trace_opts *o, struct trace **ret)
                                     .trace = t,
                                     .handoff = &t->handoff};
     handoff_init(&t->handoff, o->debug, on_snapshot_gone, t);
+    if (o->track && track_new(o->track, &t->track) < 0)
+        log_warn("process tracking is off: cannot start it (out of memory)");
     r = -pthread_create(&t->thread, NULL, run, t);
     if (r < 0) {
         trace_stop(t);
@@ -444,6 +451,7 @@ struct trace *trace_stop(struct trace *t)
     }
     pidmap_fini(&t->threads);
     pidmap_fini(&t->kin);
+    track_free(t->track);
     free(t);
     return NULL;
 }

@@ -24,6 +24,7 @@
 struct crash;
 struct recent;
 struct coreup_opts;
+struct track_opts;
 
 /* Called in the supervisor's thread with the finished report. */
 typedef void (*trace_report_fn)(void *ctx, const struct crash *c, const char *json,
@@ -40,6 +41,7 @@ struct trace_opts {
     void *ctx;
     const struct coreup_opts *core_up; /* crash.core "redis": where to; NULL: none */
     const struct config_debug *debug;  /* debug mode (debug/handoff.h); NULL: off */
+    const struct track_opts *track;    /* exec/exit records (track.h); NULL: off */
 };
 
 /* An exit the main loop must know about. pid 0: wrapp has no child left. */

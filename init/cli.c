@@ -72,6 +72,7 @@ static const char usage_text[] =
     "WRAPP_LOG_LEVEL, WRAPP_USER, WRAPP_GROUP, WRAPP_WORKDIR, WRAPP_STREAM_NAME,\n"
     "WRAPP_REDIS_URL, WRAPP_REDIS_HOST, WRAPP_REDIS_PORT, WRAPP_REDIS_SECRETS_DIR,\n"
     "WRAPP_CRASH (0: no ptrace supervision), WRAPP_CRASH_DIR,\n"
+    "WRAPP_TRACK (1: a record per exec and process exit to the :proc stream),\n"
     "WRAPP_DEBUG (1: start the app stopped under gdbserver), WRAPP_DEBUG_PORT,\n"
     "WRAPP_DEBUG_ON_CRASH (1: a crashed process waits for gdb under gdbserver),\n"
     "WRAPP_CORE (off|local|redis: the ELF core next to the report; default local);\n"
@@ -261,6 +262,7 @@ int cli_apply_env(char **envp, struct config *c)
     env_bool(envp, "WRAPP_KILL_PROCESS_GROUP", &c->init.kill_process_group);
     env_bool(envp, "WRAPP_WARN_ON_REAP", &c->init.warn_on_reap);
     env_bool(envp, "WRAPP_CRASH", &c->crash.enabled);
+    env_bool(envp, "WRAPP_TRACK", &c->track.enabled);
     env_bool(envp, "WRAPP_DEBUG", &c->debug.enabled);
     env_bool(envp, "WRAPP_DEBUG_ON_CRASH", &c->debug.on_crash);
     r = env_strings(envp, c);

@@ -132,6 +132,12 @@ static const struct field crash_fields[] = {
     FLD("core_max_bytes", F_BYTES, crash.core_max_bytes),
 };
 
+static const struct field track_fields[] = {
+    FLD("enabled", F_BOOL, track.enabled),
+    FLD_INT("max_args", track.max_args, 1, 65536),
+    FLD_INT("maxlen", track.maxlen, 0, 1000000000),
+};
+
 static const struct section sections[] = {
     {"app", app_fields, ARRAY_SIZE(app_fields), SIZE_MAX},
     {"redis", redis_fields, ARRAY_SIZE(redis_fields), offsetof(struct config, redis.is_set)},
@@ -139,6 +145,7 @@ static const struct section sections[] = {
     {"init", init_fields, ARRAY_SIZE(init_fields), SIZE_MAX},
     {"output", output_fields, ARRAY_SIZE(output_fields), SIZE_MAX},
     {"crash", crash_fields, ARRAY_SIZE(crash_fields), SIZE_MAX},
+    {"track", track_fields, ARRAY_SIZE(track_fields), SIZE_MAX},
 };
 
 void config_init(struct config *c)
@@ -161,6 +168,8 @@ void config_init(struct config *c)
     c->init.subreaper = true;
     c->init.log_level = -1;
     c->crash.enabled = true;
+    c->track.max_args = CONFIG_TRACK_MAX_ARGS;
+    c->track.maxlen = CONFIG_TRACK_MAXLEN;
     c->crash.keep = CONFIG_CRASH_KEEP;
     c->crash.max_frames = CONFIG_CRASH_FRAMES;
     c->crash.last_lines = CONFIG_CRASH_LAST_LINES;

@@ -107,6 +107,16 @@ struct config_crash {
     double core_max_bytes; /* the core is cut beyond this (0: no limit) */
 };
 
+#define CONFIG_TRACK_MAX_ARGS 64
+#define CONFIG_TRACK_MAXLEN   100000
+
+/* track: a record per exec and per process exit (needs the supervisor). */
+struct config_track {
+    bool enabled;
+    int max_args; /* argv entries kept per exec */
+    int maxlen;   /* XADD MAXLEN ~ of the :proc stream; 0: no cap */
+};
+
 struct config {
     char *path; /* the file it was loaded from, NULL if none */
     struct config_app app;
@@ -115,6 +125,7 @@ struct config {
     struct config_output output;
     struct config_init init;
     struct config_crash crash;
+    struct config_track track;
 };
 
 /* Defaults into caller-owned storage (idempotent with config_fini). */

@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "procinfo.h"
 #include "signame.h"
+#include "track.h"
 #include "tree.h"
 
 #include <errno.h>
@@ -188,6 +189,11 @@ static void on_crash_settle(void *ctx)
     output_settle(ctx, 100);
 }
 
+static void on_track(void *ctx, const char *event, const char *text, const char *json)
+{
+    output_proc(ctx, text, event, json);
+}
+
 /* The supervisor, started before the app so it can seize it before exec;
  * without it wrapp is a plain init. */
 static void start_trace(struct run *run, const struct config *cfg, struct output *out,
@@ -200,9 +206,12 @@ static void start_trace(struct run *run, const struct config *cfg, struct output
                            .settle = out ? on_crash_settle : NULL,
                            .ctx = out,
                            .debug = &cfg->debug};
+    struct track_opts to = {.max_args = cfg->track.max_args, .emit = on_track, .ctx = out};
     int r;
 
-    if (!cfg->crash.enabled && !cfg->debug.enabled)
+    if (cfg->track.enabled && out)
+        o.track = &to; /* copied by the tracker */
+    if (!cfg->crash.enabled && !cfg->debug.enabled && !o.track)
         return;
     if (out && cfg->crash.core == CONFIG_CORE_REDIS &&
         rconn_target_from_config(cfg, &run->core_target) == 0) {

@@ -93,6 +93,7 @@ static int start_sink(struct output *o, const struct config *cfg, const char *st
         .db = o->target.db,
         .metrics_db = cfg->redis.metrics_db,
         .maxlen = cfg->redis.maxlen,
+        .proc_maxlen = cfg->track.maxlen,
         .queue_max_bytes = (size_t)cfg->output.queue_max_bytes,
         .ping_ms = cfg->redis.ping_ms ? cfg->redis.ping_ms : 10000,
         .has_fields = cfg->output.has_fields,
@@ -177,6 +178,16 @@ void output_crash(struct output *o, const char *text, const char *json, const ch
     if (o && sink_line(o->sink, &l) < 0)
         log_warn("the crash report could not be queued for Redis (queue full); it is kept in the "
                  "crash directory");
+}
+
+void output_proc(struct output *o, const char *text, const char *event, const char *json)
+{
+    const char *extra[4] = {"event", event, "json", json};
+    struct sink_line l = {
+        .channel = SINK_PROC, .text = text, .len = strlen(text), .extra = extra, .n_extra = 2};
+
+    if (o)
+        sink_line(o->sink, &l);
 }
 
 void output_finish(struct output *o, int exit_code)

@@ -44,6 +44,11 @@ void output_settle(struct output *o, unsigned timeout_ms);
  * backtrace), report = json, signal = its name. Any thread; never blocks. */
 void output_crash(struct output *o, const char *text, const char *json, const char *signal);
 
+/* A process tracking record to logs:app:<stream>:proc: message = text
+ * (one line), event = "exec"/"exit", json = the record. Any thread; never
+ * blocks; a full queue drops it (counted by the sink). Takes NULL o. */
+void output_proc(struct output *o, const char *text, const char *event, const char *json);
+
 /* The stream name (for reports). */
 const char *output_stream(const struct output *o);
 

@@ -93,7 +93,8 @@ static int submit(struct sink *s, int db, int argc, const char *const *argv, con
     return r;
 }
 
-static const char *const channel_names[SINK_CHANNELS] = {"info", "status", "error", "crash"};
+static const char *const channel_names[SINK_CHANNELS] = {"info", "status", "error", "crash",
+                                                         "proc"};
 
 struct xadd_bufs {
     char maxlen[16], ts[24], pid[24], seq[24];
@@ -103,14 +104,14 @@ struct xadd_bufs {
 static int build_xadd(const struct sink *s, const struct sink_line *l, struct xadd_bufs *b,
                       const char **argv, size_t *lens)
 {
-    int argc = 0;
+    int argc = 0, maxlen = l->channel == SINK_PROC ? s->o.proc_maxlen : s->o.maxlen;
 
 #define ARG(p, len) (argv[argc] = (p), lens[argc++] = (len))
 #define ARGS(p)     ARG(p, strlen(p))
     ARGS("XADD");
     ARGS(s->keys[l->channel]);
-    if (s->o.maxlen > 0) {
-        snprintf(b->maxlen, sizeof(b->maxlen), "%d", s->o.maxlen);
+    if (maxlen > 0) {
+        snprintf(b->maxlen, sizeof(b->maxlen), "%d", maxlen);
         ARGS("MAXLEN");
         ARGS("~");
         ARGS(b->maxlen);

@@ -22,7 +22,8 @@
 #define SINK_EXTRA_MAX       2             /* extra field pairs per line */
 #define SINK_BATCH_BYTES_MAX (1u << 20)    /* bytes per pipeline round trip */
 
-enum sink_channel { SINK_INFO, SINK_STATUS, SINK_ERROR, SINK_CRASH, SINK_CHANNELS };
+/* SINK_PROC: process tracking records (crash/track.h), capped by proc_maxlen. */
+enum sink_channel { SINK_INFO, SINK_STATUS, SINK_ERROR, SINK_CRASH, SINK_PROC, SINK_CHANNELS };
 
 struct sink_opts {
     const struct rconn_target *target; /* borrowed; outlives the sink */
@@ -30,6 +31,7 @@ struct sink_opts {
     const char *stream_prefix;         /* "logs:app:" */
     const char *metric_prefix;         /* "wrapp:" */
     int db, metrics_db, maxlen;
+    int proc_maxlen; /* MAXLEN ~ of the :proc stream; 0: none */
     size_t queue_max_bytes;
     struct spool *spool;    /* taken; NULL: no disk spool (memory only) */
     size_t spool_max_bytes; /* its cap, to size the bundles written to it */
