@@ -50,7 +50,9 @@ struct crash_thread {
 struct crash_map {
     uint64_t start, end, offset;
     char perms[5]; /* "r-xp" */
-    char *path;    /* NULL: anonymous */
+    uint64_t dev;  /* makedev(major, minor) of the file's device; 0: none */
+    uint64_t inode;
+    char *path; /* NULL: anonymous */
 };
 
 struct crash_module {

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define STAT_MAX    8192        /* /proc/PID/stat and status are far smaller */
@@ -70,14 +71,18 @@ static int take_hex(struct cursor *c, uint64_t *ret)
     return 0;
 }
 
-/* 1 to 20 decimal digits, value ignored (the inode). */
-static int skip_dec(struct cursor *c)
+/* 1 to 20 decimal digits (the inode; a 20-digit overflow wraps). */
+static int take_dec(struct cursor *c, uint64_t *ret)
 {
+    uint64_t v = 0;
     size_t n = 0;
 
-    for (; c->p < c->end && *c->p >= '0' && *c->p <= '9'; c->p++)
-        n++;
-    return n >= 1 && n <= 20 ? 0 : -EINVAL;
+    for (; c->p < c->end && *c->p >= '0' && *c->p <= '9'; c->p++, n++)
+        v = v * 10 + (uint64_t)(*c->p - '0');
+    if (n < 1 || n > 20)
+        return -EINVAL;
+    *ret = v;
+    return 0;
 }
 
 static int take_char(struct cursor *c, char ch)
@@ -119,7 +124,7 @@ int procinfo_parse_maps_line(const char *line, size_t len, struct crash_map *m)
         take_char(&c, ' ') < 0 || take_perms(&c, v.perms) < 0 || take_char(&c, ' ') < 0 ||
         take_hex(&c, &v.offset) < 0 || take_char(&c, ' ') < 0 || take_hex(&c, &dev_major) < 0 ||
         take_char(&c, ':') < 0 || take_hex(&c, &dev_minor) < 0 || take_char(&c, ' ') < 0 ||
-        skip_dec(&c) < 0 || v.end < v.start)
+        take_dec(&c, &v.inode) < 0 || v.end < v.start)
         return -EINVAL;
     if (c.p < c.end && take_char(&c, ' ') < 0)
         return -EINVAL;
@@ -130,6 +135,7 @@ int procinfo_parse_maps_line(const char *line, size_t len, struct crash_map *m)
         if (!path)
             return -ENOMEM;
     }
+    v.dev = makedev((unsigned)dev_major, (unsigned)dev_minor);
     v.path = path;
     *m = v;
     return 0;

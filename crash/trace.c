@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,6 +86,8 @@ static long options(const struct trace *t)
 
     if (!t->o.cfg->is_scope_main)
         o |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+    if (t->track) /* the loaded shared objects, read at the exit stop */
+        o |= PTRACE_O_TRACEEXIT;
     return o;
 }
 
@@ -212,6 +215,10 @@ static void note_event(struct trace *t, pid_t pid, int event)
     case PTRACE_EVENT_EXEC:
         on_exec(t, pid);
         break;
+    case PTRACE_EVENT_EXIT:
+        if (!pidmap_get(&t->threads, pid, 0)) /* a process's main thread */
+            track_exit_stop(t->track, pid);
+        break;
     default:
         break;
     }
@@ -252,14 +259,14 @@ static bool has_exited(pid_t pid)
 
 /* pid exited (already waited for): the main loop hears of it if it was
  * wrapp's own child. Its children that wrapp knew of are orphans now. */
-static void on_gone(struct trace *t, pid_t pid, int status)
+static void on_gone(struct trace *t, pid_t pid, int status, const struct rusage *ru)
 {
     pid_t parent = 0;
     bool is_foreign;
 
     if (pidmap_del(&t->threads, pid, NULL) || handoff_gone(&t->handoff, pid, status))
         return;
-    track_exit(t->track, pid, status);
+    track_exit(t->track, pid, pid == t->app ? t->self : pidmap_get(&t->kin, pid, 0), status, ru);
     /* Its parent may have exited just before it, with the news still
      * queued here: then it was reparented to wrapp already. */
     is_foreign = pidmap_del(&t->kin, pid, &parent) && !has_exited(parent);
@@ -340,10 +347,11 @@ static void *run(void *arg)
         return NULL;
     __atomic_store_n(&t->is_idle, false, __ATOMIC_RELEASE);
     for (;;) {
+        struct rusage ru;
         int status;
         pid_t pid;
         serve(t);
-        pid = waitpid(-1, &status, __WALL);
+        pid = wait4(-1, &status, __WALL, t->track ? &ru : NULL);
         if (pid < 0) {
             if (errno == EINTR)
                 continue;
@@ -352,7 +360,7 @@ static void *run(void *arg)
         if (WIFSTOPPED(status))
             on_stop(t, pid, status);
         else
-            on_gone(t, pid, status);
+            on_gone(t, pid, status, t->track ? &ru : NULL);
     }
     /* ECHILD: no child left, and none will come (the app is started once). */
     __atomic_store_n(&t->is_idle, true, __ATOMIC_RELEASE);
@@ -363,7 +371,7 @@ static void *run(void *arg)
 
 static void on_snapshot_gone(void *ctx, pid_t pid, int status)
 {
-    on_gone(ctx, pid, status);
+    on_gone(ctx, pid, status, NULL);
 }
 
 static void on_snapshot_event(void *ctx, pid_t pid, int event)

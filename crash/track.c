@@ -14,7 +14,11 @@
 
 #include "cJSON.h"
 #include "clock.h"
+#include "elfid.h"
+#include "fdio.h"
+#include "log.h"
 #include "macro.h"
+#include "procinfo.h"
 #include "signame.h"
 
 #include <errno.h>
@@ -25,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,10 +39,21 @@ struct start {
     uint64_t ns; /* monotonic */
 };
 
+/* The shared objects a process had loaded, read at its exit stop and
+ * waiting for its exit. */
+struct pending_libs {
+    pid_t pid;
+    cJSON *libs;
+};
+
 struct track {
     struct track_opts o;
     struct start *v; /* sorted by pid */
     size_t n, cap;
+    struct elfid_cache *ids;
+    struct pending_libs libs[TRACK_PENDING_MAX];
+    size_t n_libs;
+    int file_fd; /* track.file, appended to; -1: none */
 };
 
 /* The one-line summary, cut with "..." when it would not fit. */
@@ -79,6 +96,15 @@ int track_new(const struct track_opts *o, struct track **ret)
     if (!t)
         return -ENOMEM;
     t->o = *o;
+    t->ids = elfid_cache_new();
+    t->file_fd = -1;
+    if (o->file && *o->file) {
+        t->file_fd = open(o->file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+        if (t->file_fd < 0)
+            log_warn("process records are not written to %s: %s; check that its directory "
+                     "exists and is writable (track.file)",
+                     o->file, strerror(errno));
+    }
     *ret = t;
     return 0;
 }
@@ -86,6 +112,11 @@ int track_new(const struct track_opts *o, struct track **ret)
 struct track *track_free(struct track *t)
 {
     if (t) {
+        for (size_t i = 0; i < t->n_libs; i++)
+            cJSON_Delete(t->libs[i].libs);
+        if (t->file_fd >= 0)
+            close(t->file_fd);
+        elfid_cache_free(t->ids);
         free(t->v);
         free(t);
     }
@@ -232,10 +263,39 @@ static void emit(const struct track *t, const char *event, const struct summary 
 {
     char *json = cJSON_PrintUnformatted(j);
 
-    if (json)
+    if (json) {
         t->o.emit(t->o.ctx, event, s->buf, json);
+        if (t->file_fd >= 0) { /* one line each: cJSON escapes newlines */
+            size_t len = strlen(json);
+            json[len] = '\n';
+            if (fdio_write_all(t->file_fd, json, len + 1) < 0)
+                log_debug("track.file: %s", strerror(errno));
+        }
+    }
     free(json);
     cJSON_Delete(j);
+}
+
+/* An exact integer member (a double would print 16-digit times as 1.7e+15). */
+static void add_u64(cJSON *j, const char *name, uint64_t v)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof(buf), "%" PRIu64, v);
+    cJSON_AddItemToObject(j, name, cJSON_CreateRaw(buf));
+}
+
+/* The build-id and linkage of the file at path (a /proc link), as
+ * members of j. */
+static void add_elfid(struct track *t, cJSON *j, const char *path, const struct stat *st)
+{
+    const struct elfid *id = elfid_lookup(t->ids, st->st_dev, st->st_ino, path);
+
+    if (!id || !id->is_elf)
+        return;
+    if (id->build_id[0])
+        cJSON_AddStringToObject(j, "build_id", id->build_id);
+    cJSON_AddBoolToObject(j, "static", !id->is_dynamic);
 }
 
 /* The exec record's fields before argv. */
@@ -245,7 +305,7 @@ static void exec_head(cJSON *j, pid_t pid, long ppid, long uid, const char *exe)
     cJSON_AddNumberToObject(j, "pid", pid);
     cJSON_AddNumberToObject(j, "ppid", (double)ppid);
     cJSON_AddNumberToObject(j, "uid", (double)uid);
-    cJSON_AddNumberToObject(j, "time_us", (double)clock_real_us());
+    add_u64(j, "time_us", clock_real_us());
     cJSON_AddStringToObject(j, "exe", exe);
 }
 
@@ -253,6 +313,7 @@ void track_exec(struct track *t, pid_t pid)
 {
     char exe[4096], cwd[4096], head[64];
     struct summary s = {.len = 0};
+    struct stat st;
     long ppid, uid;
     cJSON *j, *argv;
     size_t i;
@@ -280,26 +341,130 @@ void track_exec(struct track *t, pid_t pid)
         cJSON_AddTrueToObject(j, "argv_cut");
     cJSON_AddItemToObject(j, "argv", argv);
     cJSON_AddStringToObject(j, "cwd", cwd);
+    snprintf(head, sizeof(head), "/proc/%d/exe", (int)pid);
+    if (stat(head, &st) == 0)
+        add_elfid(t, j, head, &st);
     emit(t, "exec", &s, j);
 }
 
-void track_exit(struct track *t, pid_t pid, int status)
+/* A shared object mapping: file-backed, from offset 0, not the exe. */
+static bool is_object(const struct crash_map *m, const char *exe)
+{
+    return m->path && m->path[0] == '/' && m->offset == 0 && m->inode != 0 &&
+           strcmp(m->path, exe) != 0;
+}
+
+/* One mapped file: {path, build_id} when it is ELF. The file is opened
+ * through map_files (the mapping itself, whatever the mount namespace),
+ * or through the process's root. */
+static void add_object(struct track *t, pid_t pid, const struct crash_map *m, cJSON *libs)
+{
+    char path[4200];
+    const struct elfid *id;
+    cJSON *o;
+
+    snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
+             m->end);
+    if (access(path, F_OK) < 0)
+        snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
+    id = elfid_lookup(t->ids, m->dev, m->inode, path);
+    if (!id || !id->is_elf)
+        return;
+    o = cJSON_CreateObject();
+    if (!o)
+        return;
+    cJSON_AddStringToObject(o, "path", m->path);
+    if (id->build_id[0])
+        cJSON_AddStringToObject(o, "build_id", id->build_id);
+    cJSON_AddItemToArray(libs, o);
+}
+
+/* The shared objects in /proc/PID/maps, each once. */
+static cJSON *read_objects(struct track *t, pid_t pid)
+{
+    char path[64], exe[4096];
+    cleanup_free char *text = NULL;
+    size_t len;
+    uint64_t last_dev = 0, last_ino = 0;
+    cJSON *libs;
+
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    if (fdio_read_file(path, 1 << 22, &text, &len) < 0)
+        return NULL;
+    proc_link(pid, "exe", exe, sizeof(exe));
+    libs = cJSON_CreateArray();
+    for (const char *p = text; libs && p < text + len;) {
+        const char *nl = memchr(p, '\n', (size_t)(text + len - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
+        struct crash_map m;
+        if (procinfo_parse_maps_line(p, n, &m) == 0) {
+            /* A file's mappings are adjacent: offset 0 comes once per load. */
+            if (is_object(&m, exe) && (m.dev != last_dev || m.inode != last_ino))
+                add_object(t, pid, &m, libs);
+            if (m.path) {
+                last_dev = m.dev;
+                last_ino = m.inode;
+            }
+            free(m.path);
+        }
+        p += n + 1;
+    }
+    return libs;
+}
+
+void track_exit_stop(struct track *t, pid_t pid)
+{
+    cJSON *libs;
+
+    if (!t || t->n_libs == TRACK_PENDING_MAX)
+        return;
+    for (size_t i = 0; i < t->n_libs; i++)
+        if (t->libs[i].pid == pid)
+            return; /* seen at an earlier thread's exit stop */
+    libs = read_objects(t, pid);
+    if (libs)
+        t->libs[t->n_libs++] = (struct pending_libs){pid, libs};
+}
+
+/* pid's shared objects, if its exit stop was seen: taken, or NULL. */
+static cJSON *take_libs(struct track *t, pid_t pid)
+{
+    for (size_t i = 0; i < t->n_libs; i++)
+        if (t->libs[i].pid == pid) {
+            cJSON *libs = t->libs[i].libs;
+            t->libs[i] = t->libs[--t->n_libs];
+            return libs;
+        }
+    return NULL;
+}
+
+static uint64_t tv_us(const struct timeval *tv)
+{
+    return (uint64_t)tv->tv_sec * 1000000 + (uint64_t)tv->tv_usec;
+}
+
+void track_exit(struct track *t, pid_t pid, pid_t ppid, int status, const struct rusage *ru)
 {
     char text[64];
     struct summary s = {.len = 0};
     uint64_t start_ns = 0;
     bool has_start;
-    cJSON *j;
+    cJSON *j, *libs;
 
     if (!t)
         return;
     has_start = take_start(t, pid, &start_ns);
+    libs = take_libs(t, pid);
     j = cJSON_CreateObject();
-    if (!j)
+    if (!j) {
+        cJSON_Delete(libs);
         return;
+    }
     cJSON_AddStringToObject(j, "event", "exit");
     cJSON_AddNumberToObject(j, "pid", pid);
-    cJSON_AddNumberToObject(j, "time_us", (double)clock_real_us());
+    if (ppid > 0)
+        cJSON_AddNumberToObject(j, "ppid", ppid);
+    add_u64(j, "time_us", clock_real_us());
     if (WIFSIGNALED(status)) {
         char name[24];
         const char *sig = signame_name(WTERMSIG(status), name);
@@ -313,10 +478,17 @@ void track_exit(struct track *t, pid_t pid, int status)
     put(&s, text, strlen(text));
     if (has_start) {
         uint64_t us = (clock_mono_ns() - start_ns) / 1000;
-        cJSON_AddNumberToObject(j, "duration_us", (double)us);
+        add_u64(j, "duration_us", us);
         snprintf(text, sizeof(text), " after %" PRIu64 ".%" PRIu64 " ms", us / 1000,
                  us % 1000 / 100);
         put(&s, text, strlen(text));
     }
+    if (ru) {
+        add_u64(j, "user_us", tv_us(&ru->ru_utime));
+        add_u64(j, "sys_us", tv_us(&ru->ru_stime));
+        cJSON_AddNumberToObject(j, "maxrss_kb", (double)ru->ru_maxrss);
+    }
+    if (libs)
+        cJSON_AddItemToObject(j, "libs", libs);
     emit(t, "exit", &s, j);
 }

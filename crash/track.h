@@ -13,10 +13,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct rusage;
+
 #define TRACK_PROCS_MAX   65536 /* start times kept; beyond, durations are unknown */
 #define TRACK_ARG_MAX     1024  /* bytes kept of each argument */
 #define TRACK_ARGS_MAX    65536 /* the highest track.max_args */
 #define TRACK_SUMMARY_MAX 2048  /* bytes of the one-line summary, cut with "..." */
+#define TRACK_PENDING_MAX 1024  /* processes between their exit stop and exit */
 
 /* A finished record: event is "exec" or "exit", text the summary, json
  * the structured record (all borrowed for the call). Called in the supervisor's thread; must
@@ -24,7 +27,8 @@
 typedef void (*track_emit_fn)(void *ctx, const char *event, const char *text, const char *json);
 
 struct track_opts {
-    int max_args; /* argv entries kept per exec (1..TRACK_ARGS_MAX) */
+    int max_args;     /* argv entries kept per exec (1..TRACK_ARGS_MAX) */
+    const char *file; /* also appended to, one JSON record per line; NULL: none */
     track_emit_fn emit;
     void *ctx;
 };
@@ -42,8 +46,14 @@ void track_fork(struct track *t, pid_t pid);
  * record with what could be read. */
 void track_exec(struct track *t, pid_t pid);
 
-/* Process pid has exited with wait status status: emit the exit record. */
-void track_exit(struct track *t, pid_t pid, int status);
+/* pid (a process, stopped at its exit event) is exiting: note the shared
+ * objects it has loaded (path, build-id) for its exit record. */
+void track_exit_stop(struct track *t, pid_t pid);
+
+/* Process pid (child of ppid, 0: unknown) has exited with wait status
+ * status: emit the exit record, with ru's CPU times and max RSS (NULL:
+ * unknown). */
+void track_exit(struct track *t, pid_t pid, pid_t ppid, int status, const struct rusage *ru);
 
 /* Free everything; takes NULL, returns NULL. */
 struct track *track_free(struct track *t);

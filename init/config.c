@@ -136,6 +136,7 @@ static const struct field track_fields[] = {
     FLD("enabled", F_BOOL, track.enabled),
     FLD_INT("max_args", track.max_args, 1, 65536),
     FLD_INT("maxlen", track.maxlen, 0, 1000000000),
+    FLD("file", F_STR, track.file),
 };
 
 static const struct section sections[] = {
@@ -216,6 +217,7 @@ void config_fini(struct config *c)
     free(c->output.spool_dir);
     free(c->debug.host);
     free(c->crash.dir);
+    free(c->track.file);
     config_init(c);
 }
 

@@ -115,6 +115,7 @@ struct config_track {
     bool enabled;
     int max_args; /* argv entries kept per exec */
     int maxlen;   /* XADD MAXLEN ~ of the :proc stream; 0: no cap */
+    char *file;   /* also appended to as JSON lines; NULL: none */
 };
 
 struct config {
