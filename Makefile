@@ -17,7 +17,7 @@ BASE     := -std=gnu17 -D_GNU_SOURCE -DWRAPP_VERSION='"$(VERSION)"' -MMD -MP \
             -D_FILE_OFFSET_BITS=64
 # libunwind-ptrace unwinds; libdw (elfutils) names frames with file:line and
 # unwinds what libunwind cannot (static apps without .eh_frame_hdr).
-LIBS     := -lhiredis -lunwind-ptrace -lunwind-generic -lunwind -ldw -lelf -lz -llzma -lbz2 -lzstd \
+LIBS     := -lhiredis -lseccomp -lunwind-ptrace -lunwind-generic -lunwind -ldw -lelf -lz -llzma -lbz2 -lzstd \
             -lcrypto -lpthread -lm
 CFLAGS_RELEASE := $(BASE) $(WARN) -O2 -DNDEBUG -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
             -ffunction-sections -fdata-sections

@@ -13,6 +13,7 @@
 #include "trace.h"
 
 #include "fdio.h"
+#include "filter.h"
 #include "handoff.h"
 #include "log.h"
 #include "macro.h"
@@ -51,6 +52,7 @@ struct trace {
     struct snapshot_ctx snap;
     struct handoff handoff; /* debug mode: the app goes to gdbserver */
     struct track *track;    /* track.enabled: exec/exit records; NULL: off */
+    struct filter filter;   /* loaded by the child once seized: exec stops */
     /* Snapshot requests from other threads, served between waits. */
     pthread_mutex_t lock;
     struct trace_request queue[TRACE_QUEUE_MAX];
@@ -70,6 +72,10 @@ void trace_child_gate(void *ctx)
         return;
     while (read(t->gate[0], &b, 1) < 0 && errno == EINTR)
         ;
+    /* Seized: its exec stops will be taken. Not seized: a trace rule
+     * would fail every execve, so no filter. */
+    if (b == 1)
+        filter_load(&t->filter);
 }
 
 static void send_exit(struct trace *t, pid_t pid, int status)
@@ -88,14 +94,17 @@ static long options(const struct trace *t)
         o |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
     if (t->track) /* the loaded shared objects, read at the exit stop */
         o |= PTRACE_O_TRACEEXIT;
+    if (t->filter.prog.len) /* failed execs: the filter's exec stops, then the result */
+        o |= PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD;
     return o;
 }
 
 static void seize(struct trace *t, pid_t pid)
 {
-    char b = 1;
+    char b = 2;
 
     if (ptrace(PTRACE_SEIZE, pid, 0, options(t)) == 0) {
+        b = 1;
         t->is_active = true;
         log_debug("supervising pid %d with ptrace", (int)pid);
     } else {
@@ -224,11 +233,43 @@ static void note_event(struct trace *t, pid_t pid, int event)
     }
 }
 
+/* An execve/execveat at the filter's stop: note what it tries, and stop
+ * again when it returns (it only returns when it failed). */
+static void on_exec_try(struct trace *t, pid_t tid)
+{
+    struct __ptrace_syscall_info si = {0};
+    bool is_at;
+
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(si), &si) <= 0 ||
+        si.op != PTRACE_SYSCALL_INFO_SECCOMP || si.seccomp.ret_data != FILTER_DATA_EXEC) {
+        ptrace(PTRACE_CONT, tid, 0, 0);
+        return;
+    }
+    is_at = si.seccomp.nr != (uint64_t)SYS_execve;
+    track_exec_try(t->track, process_of(t, tid), tid, si.seccomp.args[is_at ? 1 : 0],
+                   si.seccomp.args[is_at ? 2 : 1]);
+    ptrace(PTRACE_SYSCALL, tid, 0, 0);
+}
+
+static void on_exec_return(struct trace *t, pid_t tid)
+{
+    struct __ptrace_syscall_info si = {0};
+
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(si), &si) > 0 &&
+        si.op == PTRACE_SYSCALL_INFO_EXIT && si.exit.is_error)
+        track_exec_failed(t->track, process_of(t, tid), (int)-si.exit.rval);
+    ptrace(PTRACE_CONT, tid, 0, 0);
+}
+
 static void on_stop(struct trace *t, pid_t pid, int status)
 {
     int sig = WSTOPSIG(status), event = (status >> 16) & 0xff;
 
-    if (event == 0) {
+    if (event == 0 && sig == (SIGTRAP | 0x80)) {
+        on_exec_return(t, pid);
+    } else if (event == PTRACE_EVENT_SECCOMP) {
+        on_exec_try(t, pid);
+    } else if (event == 0) {
         on_signal(t, pid, sig);
     } else if (event == PTRACE_EVENT_STOP) {
         /* Group-stop: stay stopped as without a tracer, until SIGCONT. */
@@ -236,6 +277,10 @@ static void on_stop(struct trace *t, pid_t pid, int status)
             ptrace(PTRACE_LISTEN, pid, 0, 0);
         } else {
             learn(t, pid);
+            /* A new process's first stop: its start, when that comes
+             * before the parent's fork event. */
+            if (pid != t->app && !pidmap_get(&t->threads, pid, 0))
+                track_fork(t->track, pid);
             ptrace(PTRACE_CONT, pid, 0, 0);
         }
     } else {
@@ -369,6 +414,27 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* Failed execs are seen through the filter's exec stops: only when every
+ * process of the tree stays traced by wrapp (see filter.h). */
+static void start_filter(struct trace *t)
+{
+    int r;
+
+    if (t->o.cfg->is_scope_main || (t->o.debug && t->o.debug->enabled)) {
+        log_debug("track: failed execs are not recorded (crash.scope main or debug mode)");
+        return;
+    }
+    if (!filter_is_loadable()) {
+        log_warn("track: failed execs are not recorded: the exec filter needs CAP_SYS_ADMIN or "
+                 "no_new_privs; grant the capability to record them");
+        return;
+    }
+    r = filter_build(true, &t->filter);
+    if (r < 0)
+        log_warn("track: failed execs are not recorded: cannot build the exec filter (%s)",
+                 strerror(-r));
+}
+
 static void on_snapshot_gone(void *ctx, pid_t pid, int status)
 {
     on_gone(ctx, pid, status, NULL);
@@ -412,6 +478,8 @@ int trace_start(const struct trace_opts *o, struct trace **ret)
     handoff_init(&t->handoff, o->debug, on_snapshot_gone, t);
     if (o->track && track_new(o->track, &t->track) < 0)
         log_warn("process tracking is off: cannot start it (out of memory)");
+    if (t->track)
+        start_filter(t);
     r = -pthread_create(&t->thread, NULL, run, t);
     if (r < 0) {
         trace_stop(t);
@@ -460,6 +528,7 @@ struct trace *trace_stop(struct trace *t)
     pidmap_fini(&t->threads);
     pidmap_fini(&t->kin);
     track_free(t->track);
+    filter_fini(&t->filter);
     free(t);
     return NULL;
 }

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,13 +47,29 @@ struct pending_libs {
     cJSON *libs;
 };
 
+/* A process's last exec attempt (seen at its seccomp stop) and, once the
+ * syscall returned, its error. Kept until the process execs or exits. */
+struct attempt {
+    pid_t pid;
+    char *path;
+    cJSON *argv;
+    int err; /* 0: no result (yet) */
+    int tries;
+};
+
 struct track {
     struct track_opts o;
+    struct attempt attempts[TRACK_PENDING_MAX];
+    size_t n_attempts;
     struct start *v; /* sorted by pid */
     size_t n, cap;
     struct elfid_cache *ids;
     struct pending_libs libs[TRACK_PENDING_MAX];
     size_t n_libs;
+    /* Processes that exited before their parent's fork event was read
+     * (events of different processes come in any order). */
+    pid_t early[TRACK_EARLY_MAX];
+    size_t i_early;
     int file_fd; /* track.file, appended to; -1: none */
 };
 
@@ -114,6 +131,10 @@ struct track *track_free(struct track *t)
     if (t) {
         for (size_t i = 0; i < t->n_libs; i++)
             cJSON_Delete(t->libs[i].libs);
+        for (size_t i = 0; i < t->n_attempts; i++) {
+            free(t->attempts[i].path);
+            cJSON_Delete(t->attempts[i].argv);
+        }
         if (t->file_fd >= 0)
             close(t->file_fd);
         elfid_cache_free(t->ids);
@@ -177,7 +198,18 @@ static bool take_start(struct track *t, pid_t pid, uint64_t *ret_ns)
 
 void track_fork(struct track *t, pid_t pid)
 {
-    if (t && pid > 0)
+    size_t i;
+
+    if (!t || pid <= 0)
+        return;
+    for (size_t k = 0; k < TRACK_EARLY_MAX; k++)
+        if (t->early[k] == pid) { /* gone already: no start to keep */
+            t->early[k] = 0;
+            return;
+        }
+    /* Its exec may have been read first: that start stays. */
+    i = find(t, pid);
+    if (i == t->n || t->v[i].pid != pid)
         set_start(t, pid, clock_mono_ns());
 }
 
@@ -298,6 +330,136 @@ static void add_elfid(struct track *t, cJSON *j, const char *path, const struct 
     cJSON_AddBoolToObject(j, "static", !id->is_dynamic);
 }
 
+static struct attempt *find_attempt(struct track *t, pid_t pid)
+{
+    for (size_t i = 0; i < t->n_attempts; i++)
+        if (t->attempts[i].pid == pid)
+            return &t->attempts[i];
+    return NULL;
+}
+
+static void drop_attempt(struct track *t, struct attempt *a)
+{
+    free(a->path);
+    cJSON_Delete(a->argv);
+    *a = t->attempts[--t->n_attempts];
+}
+
+/* A NUL-terminated string at addr in tid's memory, cut at size - 1
+ * bytes; false when unreadable. Reads stop at page ends, so a string
+ * near the end of a mapping is read whole. */
+static bool read_remote_str(pid_t tid, uint64_t addr, char *buf, size_t size)
+{
+    size_t len = 0;
+
+    while (len + 1 < size) {
+        size_t room = 4096 - (size_t)((addr + len) % 4096), n;
+        ssize_t got;
+        if (room > size - 1 - len)
+            room = size - 1 - len;
+        got = process_vm_readv(tid, &(struct iovec){buf + len, room}, 1,
+                               &(struct iovec){(void *)(uintptr_t)(addr + len), room}, 1, 0);
+        if (got <= 0)
+            break;
+        n = strnlen(buf + len, (size_t)got);
+        len += n;
+        if (n < (size_t)got) {
+            buf[len] = '\0';
+            return true;
+        }
+    }
+    buf[len] = '\0';
+    return len > 0;
+}
+
+/* The argv array at addr in tid's memory: up to max_args strings. */
+static cJSON *read_remote_argv(const struct track *t, pid_t tid, uint64_t addr)
+{
+    cJSON *argv = cJSON_CreateArray();
+    char arg[TRACK_ARG_MAX + 1];
+
+    for (int i = 0; argv && addr && i < t->o.max_args; i++) {
+        uint64_t p = 0;
+        if (process_vm_readv(tid, &(struct iovec){&p, sizeof(p)}, 1,
+                             &(struct iovec){(void *)(uintptr_t)(addr + 8 * (uint64_t)i), 8}, 1,
+                             0) != 8 ||
+            p == 0)
+            break;
+        if (!read_remote_str(tid, p, arg, sizeof(arg)))
+            arg[0] = '\0';
+        cJSON_AddItemToArray(argv, cJSON_CreateString(arg));
+    }
+    return argv;
+}
+
+void track_exec_try(struct track *t, pid_t pid, pid_t tid, uint64_t path, uint64_t argv)
+{
+    char buf[4096];
+    struct attempt *a;
+
+    if (!t)
+        return;
+    a = find_attempt(t, pid);
+    if (!a) {
+        if (t->n_attempts == TRACK_PENDING_MAX)
+            return;
+        a = &t->attempts[t->n_attempts++];
+        *a = (struct attempt){.pid = pid};
+    }
+    free(a->path);
+    cJSON_Delete(a->argv);
+    a->path = strdup(read_remote_str(tid, path, buf, sizeof(buf)) ? buf : "");
+    a->argv = read_remote_argv(t, tid, argv);
+    a->err = 0;
+}
+
+void track_exec_failed(struct track *t, pid_t pid, int err)
+{
+    struct attempt *a = t ? find_attempt(t, pid) : NULL;
+
+    if (a && err > 0) {
+        a->err = err;
+        a->tries++;
+    }
+}
+
+/* At the exit of a process whose last exec attempt failed (a PATH search
+ * that succeeds on a later directory is not a failure). */
+static void emit_failed(struct track *t, pid_t pid, pid_t ppid)
+{
+    struct attempt *a = find_attempt(t, pid);
+    struct summary s = {.len = 0};
+    char head[96];
+    const char *name;
+    cJSON *j;
+
+    if (!a)
+        return;
+    if (!a->err || !(j = cJSON_CreateObject())) {
+        drop_attempt(t, a);
+        return;
+    }
+    name = strerrorname_np(a->err);
+    cJSON_AddStringToObject(j, "event", "exec_failed");
+    cJSON_AddNumberToObject(j, "pid", pid);
+    if (ppid > 0)
+        cJSON_AddNumberToObject(j, "ppid", ppid);
+    add_u64(j, "time_us", clock_real_us());
+    cJSON_AddStringToObject(j, "path", a->path ? a->path : "");
+    cJSON_AddItemToObject(j, "argv", a->argv);
+    a->argv = NULL;
+    cJSON_AddStringToObject(j, "errno", name ? name : "");
+    cJSON_AddStringToObject(j, "error", strerror(a->err));
+    cJSON_AddNumberToObject(j, "tries", a->tries);
+    snprintf(head, sizeof(head), "exec failed %d (ppid %d) ", (int)pid, (int)ppid);
+    put(&s, head, strlen(head));
+    put(&s, a->path ? a->path : "", a->path ? strlen(a->path) : 0);
+    put(&s, ": ", 2);
+    put(&s, strerror(a->err), strlen(strerror(a->err)));
+    drop_attempt(t, a);
+    emit(t, "exec_failed", &s, j);
+}
+
 /* The exec record's fields before argv. */
 static void exec_head(cJSON *j, pid_t pid, long ppid, long uid, const char *exe)
 {
@@ -320,6 +482,8 @@ void track_exec(struct track *t, pid_t pid)
 
     if (!t)
         return;
+    if (find_attempt(t, pid))
+        drop_attempt(t, find_attempt(t, pid));
     i = find(t, pid);
     if (i == t->n || t->v[i].pid != pid) /* not seen forking: the app, or untracked */
         set_start(t, pid, clock_mono_ns());
@@ -453,7 +617,12 @@ void track_exit(struct track *t, pid_t pid, pid_t ppid, int status, const struct
 
     if (!t)
         return;
+    emit_failed(t, pid, ppid);
     has_start = take_start(t, pid, &start_ns);
+    /* Pids are reused only after a wrap of pid_max: a late fork event
+     * for one of the last exits is that exit's. */
+    t->early[t->i_early] = pid;
+    t->i_early = (t->i_early + 1) % TRACK_EARLY_MAX;
     libs = take_libs(t, pid);
     j = cJSON_CreateObject();
     if (!j) {

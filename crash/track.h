@@ -11,6 +11,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct rusage;
@@ -20,6 +21,7 @@ struct rusage;
 #define TRACK_ARGS_MAX    65536 /* the highest track.max_args */
 #define TRACK_SUMMARY_MAX 2048  /* bytes of the one-line summary, cut with "..." */
 #define TRACK_PENDING_MAX 1024  /* processes between their exit stop and exit */
+#define TRACK_EARLY_MAX   64    /* exits remembered that came before their fork */
 
 /* A finished record: event is "exec" or "exit", text the summary, json
  * the structured record (all borrowed for the call). Called in the supervisor's thread; must
@@ -45,6 +47,16 @@ void track_fork(struct track *t, pid_t pid);
  * /proc/PID (exe, cmdline, cwd, status). A process gone meanwhile gives a
  * record with what could be read. */
 void track_exec(struct track *t, pid_t pid);
+
+/* Thread tid of process pid, stopped at the seccomp stop of an execve or
+ * execveat, tries path (an address in its memory) with argv (the
+ * address of its argv array). */
+void track_exec_try(struct track *t, pid_t pid, pid_t tid, uint64_t path, uint64_t argv);
+
+/* That attempt returned the error err (> 0): if the process exits
+ * without a successful exec, its exit is preceded by an exec_failed
+ * record. */
+void track_exec_failed(struct track *t, pid_t pid, int err);
 
 /* pid (a process, stopped at its exit event) is exiting: note the shared
  * objects it has loaded (path, build-id) for its exit record. */

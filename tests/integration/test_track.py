@@ -3,17 +3,21 @@
 per process exit in logs:app:<stream>:proc, with a one-line message and the
 structured record in the json field; off by default."""
 import json
+import os
+import subprocess
 
 from conftest import entries
 
+BUILD = os.path.join(os.path.dirname(__file__), "../../build")
 
-def run_app(run_wrapp, redis_server, script, tmp_path, stream="app", env=None):
+
+def run_app(run_wrapp, redis_server, script, tmp_path, stream="app", env=None, timeout=20):
     e = {"WRAPP_REDIS_URL": redis_server.url, "WRAPP_STREAM_NAME": stream,
          "WRAPP_SPOOL_TEST": "1"}
     e.update(env or {})
     cfg = tmp_path / "out.json"
     cfg.write_text('{"output": {"spool_dir": "%s"}}' % (tmp_path / "spool"))
-    return run_wrapp(["-c", str(cfg), "--", "sh", "-c", script], env=e)
+    return run_wrapp(["-c", str(cfg), "--", "sh", "-c", script], env=e, timeout=timeout)
 
 
 def records(redis_server, stream="app"):
@@ -68,16 +72,95 @@ def test_exec_and_exit_records_for_each_process(run_wrapp, redis_server, tmp_pat
 
 
 def test_many_short_processes_each_give_one_exec(run_wrapp, redis_server, tmp_path):
-    r = run_app(run_wrapp, redis_server, "for i in $(seq 200); do /bin/true; done", tmp_path,
-                env={"WRAPP_TRACK": "1"})
+    r = run_app(run_wrapp, redis_server,
+                "for i in $(seq 1000); do /bin/sh -c \"exit $((i % 7))\" x$i; done; true", tmp_path,
+                env={"WRAPP_TRACK": "1"}, timeout=120)
     assert r.returncode == 0, r.stderr
     recs = records(redis_server)
-    trues = [e for e in execs(recs) if e["argv"] == ["/bin/true"]]
-    assert len(trues) == 200
-    assert all(e["exe"] in ("/bin/true", "/usr/bin/true") for e in trues)
-    assert len({e["pid"] for e in trues}) == 200
+    kids = [e for e in execs(recs) if e["argv"][:2] == ["/bin/sh", "-c"]]
+    assert len(kids) == 1000
+    assert sorted(int(e["argv"][3][1:]) for e in kids) == list(range(1, 1001))
+    assert all(e["argv"][2] == "exit %d" % (int(e["argv"][3][1:]) % 7) for e in kids)
+    assert len({e["pid"] for e in kids}) == 1000
+    exits = {}
+    for _, rec in recs:
+        if rec["event"] == "exit":
+            assert rec["pid"] not in exits, "two exit records for %d" % rec["pid"]
+            exits[rec["pid"]] = rec
+    bad = [(e, exits[e["pid"]]) for e in kids if exits[e["pid"]]["code"] != int(e["argv"][3][1:]) % 7]
+    assert not bad, bad[:3]
+    assert all(exits[e["pid"]]["duration_us"] >= 0 for e in kids)
+
+
+def readelf_build_id(path):
+    out = subprocess.run(["readelf", "-n", path], capture_output=True, text=True).stdout
+    return [line.split()[-1] for line in out.splitlines() if "Build ID" in line][0]
+
+
+def test_static_binary_build_ids_and_shared_objects(run_wrapp, redis_server, tmp_path):
+    static = os.path.realpath(os.path.join(BUILD, "crashapp-static"))
+    r = run_app(run_wrapp, redis_server, "%s print 1 x >/dev/null; /bin/ls / >/dev/null" % static,
+                tmp_path, env={"WRAPP_TRACK": "1"})
+    assert r.returncode == 0, r.stderr
+    recs = records(redis_server)
+    [st] = [e for e in execs(recs) if e["exe"] == static]
+    assert st["static"] is True and st["build_id"] == readelf_build_id(static)
+    [ls] = [e for e in execs(recs) if e["argv"] == ["/bin/ls", "/"]]
+    assert ls["static"] is False and ls["build_id"] == readelf_build_id(ls["exe"])
     exits = {r["pid"]: r for _, r in recs if r["event"] == "exit"}
-    assert all(exits[e["pid"]]["code"] == 0 for e in trues)
+    libs = {os.path.basename(lib["path"]): lib for lib in exits[ls["pid"]]["libs"]}
+    assert "libc.so.6" in libs, libs
+    assert libs["libc.so.6"]["build_id"] == readelf_build_id(libs["libc.so.6"]["path"])
+    assert not exits[st["pid"]]["libs"]  # nothing loaded beside the exe
+    assert all(p["path"] != ls["exe"] for p in exits[ls["pid"]]["libs"])
+
+
+def test_failed_execs_are_recorded_but_not_a_path_search(run_wrapp, redis_server, tmp_path):
+    noexec = tmp_path / "noexec"
+    noexec.write_text("#!/bin/sh\n")
+    noexec.chmod(0o644)
+    r = run_app(run_wrapp, redis_server,
+                "env nosuch-cmd-xyz 'a b'; %s; env ls / >/dev/null; true" % noexec, tmp_path,
+                env={"WRAPP_TRACK": "1", "PATH": "/usr/local/sbin:/usr/local/bin:/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    recs = records(redis_server)
+    failed = [rec for _, rec in recs if rec["event"] == "exec_failed"]
+    assert len(failed) == 2, failed
+    by_err = {f["errno"]: f for f in failed}
+    assert by_err["ENOENT"]["argv"] == ["nosuch-cmd-xyz", "a b"]
+    assert by_err["ENOENT"]["path"].endswith("/nosuch-cmd-xyz")
+    assert by_err["ENOENT"]["tries"] == 4  # one per PATH entry
+    assert by_err["EACCES"]["path"] == str(noexec)
+    assert any(m.startswith("exec failed %d (ppid " % by_err["EACCES"]["pid"]) and
+               m.endswith(": Permission denied") for m, _ in recs)
+    exits = {rec["pid"]: rec for _, rec in recs if rec["event"] == "exit"}
+    assert exits[by_err["ENOENT"]["pid"]]["code"] == 127
+    assert exits[by_err["EACCES"]["pid"]]["code"] == 126
+    # "env ls" found ls after failing in /usr/local/*: an exec, no failure.
+    assert [e["argv"] for e in execs(recs) if e["argv"][0] == "ls"] == [["ls", "/"]]
+
+
+def test_user_switch_cpu_time_and_json_lines_file(run_wrapp, redis_server, tmp_path):
+    out = tmp_path / "proc.jsonl"
+    cfg = tmp_path / "t.json"
+    cfg.write_text(json.dumps({"track": {"enabled": True, "file": str(out)},
+                               "output": {"spool_dir": str(tmp_path / "spool")}}))
+    script = ("setpriv --reuid=65534 --regid=65534 --clear-groups /bin/sh -c 'exit 0'; "
+              "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")
+    r = run_wrapp(["-c", str(cfg), "--", "sh", "-c", script],
+                  env={"WRAPP_REDIS_URL": redis_server.url, "WRAPP_STREAM_NAME": "app"})
+    assert r.returncode == 0, r.stderr
+    recs = records(redis_server)
+    [sw] = [e for e in execs(recs) if e["argv"] == ["/bin/sh", "-c", "exit 0"]]
+    assert sw["uid"] == 65534
+    [sp] = [e for e in execs(recs) if e["argv"][0] == "setpriv"]
+    assert sp["uid"] == 0 and sp["pid"] == sw["pid"]  # setpriv execs the shell
+    app = [e for e in execs(recs) if e["argv"][0] == "sh"][0]
+    exits = {rec["pid"]: rec for _, rec in recs if rec["event"] == "exit"}
+    assert exits[app["pid"]]["user_us"] > 10000, exits[app["pid"]]
+    assert exits[app["pid"]]["maxrss_kb"] > 100
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert lines == [rec for _, rec in recs]
 
 
 def test_signal_exit_is_named(run_wrapp, redis_server, tmp_path):
