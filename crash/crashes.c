@@ -220,7 +220,7 @@ static int command(struct crashes_redis *rd, int argc, const char **argv, redisR
 }
 
 /* An XRANGE entry's fields, or NULL when it is not [id, [k, v, ...]]. */
-static const redisReply *entry_fields(const redisReply *e)
+const redisReply *crashes_entry_fields(const redisReply *e)
 {
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
         e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY)
@@ -228,7 +228,7 @@ static const redisReply *entry_fields(const redisReply *e)
     return e->element[1];
 }
 
-static const redisReply *field(const redisReply *fields, const char *name)
+const redisReply *crashes_field(const redisReply *fields, const char *name)
 {
     size_t n = strlen(name);
 
@@ -266,7 +266,7 @@ static const char *core_mark(struct crashes *cr, const redisReply *report)
 
 static void print_summary(struct crashes *cr, const redisReply *e)
 {
-    const redisReply *fields = entry_fields(e), *report;
+    const redisReply *fields = crashes_entry_fields(e), *report;
     struct report_summary s;
     const char *mark;
 
@@ -274,7 +274,7 @@ static void print_summary(struct crashes *cr, const redisReply *e)
         return;
     snprintf(cr->last_id, sizeof(cr->last_id), "%.*s", (int)e->element[0]->len, e->element[0]->str);
     cr->n_listed++;
-    report = field(fields, "report");
+    report = crashes_field(fields, "report");
     mark = core_mark(cr, report);
     if (!report || report_summary(report->str, report->len, &s) < 0) {
         printf("%s  %-4s  (no readable report; try wrapp crashes show %s)\n", cr->last_id, mark,
@@ -325,8 +325,8 @@ int crashes_entry_field(struct crashes_redis *rd, const char *id, const char *na
 
     if (r < 0)
         return r;
-    fields = rep->elements == 1 ? entry_fields(rep->element[0]) : NULL;
-    v = fields ? field(fields, name) : NULL;
+    fields = rep->elements == 1 ? crashes_entry_fields(rep->element[0]) : NULL;
+    v = fields ? crashes_field(fields, name) : NULL;
     if (!fields)
         log_error("crash %s not found in %s; list the IDs with wrapp crashes", id, rd->key);
     else if (!v)

@@ -92,6 +92,11 @@ void crashes_redis_fini(struct crashes_redis *rd);
 int crashes_entry_field(struct crashes_redis *rd, const char *id, const char *name,
                         redisReply **ret_reply, const redisReply **ret_value);
 
+/* A stream entry's field array ([id, [k, v, ...]]), NULL when e is not
+ * an entry; and the string value of field name in it, NULL when absent. */
+const redisReply *crashes_entry_fields(const redisReply *e);
+const redisReply *crashes_field(const redisReply *fields, const char *name);
+
 /* Whether s is a stream entry ID as XADD makes them ("<ms>[-<seq>]"). */
 bool crashes_is_entry_id(const char *s);
 

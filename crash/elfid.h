@@ -15,7 +15,7 @@
 
 struct elfid {
     bool is_elf;
-    bool is_dynamic; /* has PT_INTERP; false for static and static-pie */
+    bool is_dynamic;              /* has PT_INTERP; false for static and static-pie */
     char build_id[ELFID_HEX_MAX]; /* hex, "" when there is none */
 };
 

@@ -30,8 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/uio.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -345,6 +345,14 @@ static void drop_attempt(struct track *t, struct attempt *a)
     *a = t->attempts[--t->n_attempts];
 }
 
+static ssize_t read_remote(pid_t tid, uint64_t addr, void *buf, size_t len)
+{
+    struct iovec local = {buf, len};
+    struct iovec remote = {(void *)(uintptr_t)addr, len}; /* NOLINT(performance-no-int-to-ptr) */
+
+    return process_vm_readv(tid, &local, 1, &remote, 1, 0);
+}
+
 /* A NUL-terminated string at addr in tid's memory, cut at size - 1
  * bytes; false when unreadable. Reads stop at page ends, so a string
  * near the end of a mapping is read whole. */
@@ -357,8 +365,7 @@ static bool read_remote_str(pid_t tid, uint64_t addr, char *buf, size_t size)
         ssize_t got;
         if (room > size - 1 - len)
             room = size - 1 - len;
-        got = process_vm_readv(tid, &(struct iovec){buf + len, room}, 1,
-                               &(struct iovec){(void *)(uintptr_t)(addr + len), room}, 1, 0);
+        got = read_remote(tid, addr + len, buf + len, room);
         if (got <= 0)
             break;
         n = strnlen(buf + len, (size_t)got);
@@ -380,10 +387,7 @@ static cJSON *read_remote_argv(const struct track *t, pid_t tid, uint64_t addr)
 
     for (int i = 0; argv && addr && i < t->o.max_args; i++) {
         uint64_t p = 0;
-        if (process_vm_readv(tid, &(struct iovec){&p, sizeof(p)}, 1,
-                             &(struct iovec){(void *)(uintptr_t)(addr + 8 * (uint64_t)i), 8}, 1,
-                             0) != 8 ||
-            p == 0)
+        if (read_remote(tid, addr + 8 * (uint64_t)i, &p, sizeof(p)) != 8 || p == 0)
             break;
         if (!read_remote_str(tid, p, arg, sizeof(arg)))
             arg[0] = '\0';

@@ -11,6 +11,7 @@
 #include "crashes.h"
 #include "log.h"
 #include "output.h"
+#include "ps.h"
 #include "run.h"
 #include "sigs.h"
 #include "spawn.h"
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
         return control_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "core") == 0)
         return coreget_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "ps") == 0)
+        return ps_main(argc - 1, argv + 1);
     /* Before wrapp opens anything: which fds are the app's to inherit. */
     r = spawn_inherited_fds(&handover, &n_handover);
     if (r < 0) {

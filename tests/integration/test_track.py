@@ -3,6 +3,7 @@
 per process exit in logs:app:<stream>:proc, with a one-line message and the
 structured record in the json field; off by default."""
 import json
+import re
 import os
 import subprocess
 
@@ -179,3 +180,52 @@ def test_off_by_default(run_wrapp, redis_server, tmp_path):
     c = redis_server.client()
     assert c.exists("logs:app:app:info")
     assert not c.exists("logs:app:app:proc")
+
+
+def wrapp_ps(redis_server, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WRAPP_")}
+    return subprocess.run([os.path.join(BUILD, "wrapp"), "ps", "--url", redis_server.url] +
+                          list(args), capture_output=True, text=True, env=env, timeout=30)
+
+
+def test_wrapp_ps_prints_the_tree_of_the_last_run(run_wrapp, redis_server, tmp_path):
+    run_app(run_wrapp, redis_server, "/bin/true first-run", tmp_path, stream="tree",
+            env={"WRAPP_TRACK": "1"})
+    script = ("sh -c 'ls / >/dev/null; /bin/false'; env nosuch-xyz; "
+              "/bin/sh -c 'kill -KILL $$'; exit 3")
+    r = run_app(run_wrapp, redis_server, script, tmp_path, stream="tree",
+                env={"WRAPP_TRACK": "1"})
+    assert r.returncode == 3, r.stderr
+    ps = wrapp_ps(redis_server, "--stream", "tree")
+    assert ps.returncode == 0, ps.stderr
+    lines = ps.stdout.splitlines()
+    assert re.fullmatch(r"run \d+ \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\): 6 processes, "
+                        r"1 failed execs", lines[0]), lines
+    recs = records(redis_server, "tree")
+    pid = {tuple(e["argv"]): e["pid"] for e in execs(recs)}
+    sh_c = pid[("sh", "-c", "ls / >/dev/null; /bin/false")]
+    expect = [
+        r"%d sh -c %s  \[exit 3, [\d.]+ ms\]" % (pid[("sh", "-c", script)], re.escape(script)),
+        r"\|- %d sh -c ls / >/dev/null; /bin/false  \[exit 1, [\d.]+ ms\]" % sh_c,
+        r"\|  \|- %d ls /  \[exit 0, [\d.]+ ms\]" % pid[("ls", "/")],
+        r"\|  `- %d /bin/false  \[exit 1, [\d.]+ ms\]" % pid[("/bin/false",)],
+        r"\|- %d env nosuch-xyz  \[exit 127, [\d.]+ ms; exec failed: ENOENT /.*/nosuch-xyz\]"
+        % pid[("env", "nosuch-xyz")],
+        r"`- %d /bin/sh -c kill -KILL \$\$  \[SIGKILL, [\d.]+ ms\]"
+        % pid[("/bin/sh", "-c", "kill -KILL $$")],
+    ]
+    assert len(lines) == 1 + len(expect), lines
+    for pat, line in zip(expect, lines[1:]):
+        assert re.fullmatch(pat, line), (pat, line)
+    # Every run, each run's own records, and errors.
+    every = wrapp_ps(redis_server, "--stream", "tree", "--all").stdout
+    assert every.count("\nrun ") + every.startswith("run ") == 2 and "first-run" in every
+    first_id = every.split()[1]
+    one = wrapp_ps(redis_server, "--stream", "tree", "--run", first_id, "--json")
+    recs1 = [json.loads(x) for x in one.stdout.splitlines()]
+    assert ["/bin/true", "first-run"] in [x.get("argv") for x in recs1]
+    assert sorted(x["event"] for x in recs1) == ["exec", "exec", "exit", "exit"]
+    missing = wrapp_ps(redis_server, "--stream", "nothing-here")
+    assert missing.returncode == 1 and "no process records in logs:app:nothing-here:proc" \
+        in missing.stderr
+    assert wrapp_ps(redis_server, "--run", "1", "--all").returncode == 2

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* The supervisor's pid map and the recent-lines ring. */
+#include "macro.h"
 #include "pidmap.h"
+#include "ps.h"
 #include "recent.h"
 #include "unit.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +83,55 @@ START_TEST(recent_keeps_the_newest_lines_in_order)
 }
 END_TEST
 
+static char *tree_of(const char *const *records, size_t n)
+{
+    struct ps_run run = {.id = "1795402409934061"};
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out;
+
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(ps_add(&run, records[i], strlen(records[i])), 0);
+    out = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(out);
+    ps_print(&run, out);
+    fclose(out);
+    ps_run_fini(&run);
+    return text;
+}
+
+START_TEST(ps_tree_links_parents_reused_pids_and_loops)
+{
+    static const char *const recs[] = {
+        "{\"event\":\"exec\",\"pid\":4,\"ppid\":1,\"time_us\":1,\"argv\":[\"sh\",\"-c\",\"x\"]}",
+        /* a subshell's child, seen before the subshell's own exit record */
+        "{\"event\":\"exec\",\"pid\":6,\"ppid\":5,\"time_us\":2,\"argv\":[\"ls\"]}",
+        "{\"event\":\"exit\",\"pid\":6,\"ppid\":5,\"time_us\":3,\"code\":0}",
+        "{\"event\":\"exit\",\"pid\":5,\"ppid\":4,\"time_us\":4,\"code\":0,"
+        "\"duration_us\":1500}",
+        /* pid 6 again: a new process */
+        "{\"event\":\"exec\",\"pid\":6,\"ppid\":4,\"time_us\":5,\"argv\":[\"a\",\"b\"]}",
+        "{\"event\":\"exec\",\"pid\":6,\"ppid\":4,\"time_us\":6,\"argv\":[\"c\"]}",
+        "{\"event\":\"exit\",\"pid\":6,\"time_us\":7,\"signal\":\"SIGSEGV\",\"core\":true}",
+        /* two records naming each other parents */
+        "{\"event\":\"exec\",\"pid\":8,\"ppid\":9,\"time_us\":8,\"argv\":[\"p\"]}",
+        "{\"event\":\"exec\",\"pid\":9,\"ppid\":8,\"time_us\":9,\"argv\":[\"q\"]}",
+    };
+    char *text = tree_of(recs, ARRAY_SIZE(recs));
+
+    ck_assert_str_eq(text, "run 1795402409934061 (2026-11-23 02:53:29 UTC): 6 processes, 0 failed "
+                           "execs\n"
+                           "4 sh -c x  [no exit seen]\n"
+                           "|- 5 (no exec)  [exit 0, 1.5 ms]\n"
+                           "|  `- 6 ls  [exit 0]\n"
+                           "`- 6 a b => c  [SIGSEGV (core)]\n"
+                           "9 q  [no exit seen]\n"
+                           "`- 8 p  [no exit seen]\n");
+    free(text);
+    ck_assert_int_eq(ps_add(&(struct ps_run){.id = ""}, "[1]", 3), -EINVAL);
+}
+END_TEST
+
 Suite *pidmap_suite(void)
 {
     Suite *s = suite_create("pidmap");
@@ -87,6 +139,7 @@ Suite *pidmap_suite(void)
 
     tcase_add_test(tc, pidmap_sets_gets_and_removes);
     tcase_add_test(tc, recent_keeps_the_newest_lines_in_order);
+    tcase_add_test(tc, ps_tree_links_parents_reused_pids_and_loops);
     suite_add_tcase(s, tc);
     return s;
 }
