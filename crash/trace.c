@@ -281,10 +281,17 @@ static void on_stop(struct trace *t, pid_t pid, int status)
              * before the parent's fork event. */
             if (pid != t->app && !pidmap_get(&t->threads, pid, 0))
                 track_fork(t->track, pid);
+            /* Exit stops cost a stop per exit: only for programs that
+             * exec'd (a thread, a fork that did not exec shares what its
+             * parent loaded), set again at the exec event. */
+            if (t->track)
+                ptrace(PTRACE_SETOPTIONS, pid, 0, options(t) & ~PTRACE_O_TRACEEXIT);
             ptrace(PTRACE_CONT, pid, 0, 0);
         }
     } else {
         note_event(t, pid, event);
+        if (event == PTRACE_EVENT_EXEC && t->track)
+            ptrace(PTRACE_SETOPTIONS, pid, 0, options(t));
         if (event == PTRACE_EVENT_EXEC && pid == t->app && handoff_exec(&t->handoff, pid))
             return; /* gdbserver's now */
         ptrace(PTRACE_CONT, pid, 0, 0);

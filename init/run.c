@@ -210,8 +210,11 @@ static void start_trace(struct run *run, const struct config *cfg, struct output
         .max_args = cfg->track.max_args, .file = cfg->track.file, .emit = on_track, .ctx = out};
     int r;
 
-    if (cfg->track.enabled && out)
+    if (cfg->track.enabled && (out || cfg->track.file))
         o.track = &to; /* copied by the tracker */
+    else if (cfg->track.enabled)
+        log_warn("track.enabled, but there is nowhere to record: configure Redis or track.file "
+                 "(WRAPP_TRACK_FILE)");
     if (!cfg->crash.enabled && !cfg->debug.enabled && !o.track)
         return;
     if (out && cfg->crash.core == CONFIG_CORE_REDIS &&

@@ -124,29 +124,37 @@ printf '%-22s %10s ms\n' "with core (256 MiB)" "$(fmt "$(median "${cored[@]}")")
 stop_pid "$SNAP_TOP"
 rm -rf "$WORK/crashes"
 
-# overhead KIND N: prints "on off" seconds for one interleaved pair.
+# run_secs ON KIND N: seconds for one run, supervised (ON 1, or "track":
+# supervised with process tracking to a JSON-lines file) or not (0).
 run_secs() {
-    local s e
+    local s e track=0
+    [[ $1 == track ]] && track=1
+    rm -f "$WORK/track.jsonl"
     s=$(now_ms)
-    WRAPP_CRASH=$1 WRAPP_CRASH_DIR="$WORK/crashes" taskset -c "$CPU" "$WRAPP" -- "$APP" spawn "$2" "$3" \
+    WRAPP_CRASH=$((track ? 1 : $1)) WRAPP_TRACK=$track WRAPP_TRACK_FILE="$WORK/track.jsonl" \
+        WRAPP_CRASH_DIR="$WORK/crashes" taskset -c "$CPU" "$WRAPP" -- "$APP" spawn "$2" "$3" \
         >/dev/null 2>&1
     e=$(now_ms)
     awk -v a="$s" -v b="$e" 'BEGIN { print (b - a) / 1000 }'
 }
 
 log "== supervision overhead, pinned to CPU $CPU; $REPEATS repeat(s), medians"
-printf '%-10s %8s %10s %10s %8s %8s\n' workload n "off (s)" "on (s)" ratio target
-for spec in "threads $N_THREADS 1.3" "forks $N_FORKS 1.3" "signals $N_SIGNALS 3"; do
-    read -r kind n target <<<"$spec"
+printf '%-12s %6s %10s %10s %8s %8s\n' workload n "off (s)" "on (s)" ratio target
+for spec in "threads $N_THREADS 1.3 1" "forks $N_FORKS 1.3 1" "signals $N_SIGNALS 3 1" \
+    "forks $N_FORKS - track"; do
+    read -r kind n target mode <<<"$spec"
     on=() off=()
     for ((r = 0; r < REPEATS; r++)); do
         if ((r % 2)); then
-            on+=("$(run_secs 1 "$kind" "$n")") off+=("$(run_secs 0 "$kind" "$n")")
+            on+=("$(run_secs "$mode" "$kind" "$n")") off+=("$(run_secs 0 "$kind" "$n")")
         else
-            off+=("$(run_secs 0 "$kind" "$n")") on+=("$(run_secs 1 "$kind" "$n")")
+            off+=("$(run_secs 0 "$kind" "$n")") on+=("$(run_secs "$mode" "$kind" "$n")")
         fi
     done
     mon=$(median "${on[@]}") moff=$(median "${off[@]}")
-    printf '%-10s %8s %10s %10s %7sx %7sx\n' "$kind" "$n" "$(fmt "$moff" 3)" "$(fmt "$mon" 3)" \
+    [[ $mode == track ]] && kind="$kind+track"
+    printf '%-12s %6s %10s %10s %7sx %7sx\n' "$kind" "$n" "$(fmt "$moff" 3)" "$(fmt "$mon" 3)" \
         "$(ratio "$mon" "$moff")" "$target"
 done
+log "(forks+track: supervised with track.enabled, each fork's exit record, its shared"
+log " objects read at the exit stop, written to a JSON-lines file; against no supervision)"
