@@ -244,23 +244,79 @@ static void proc_ids(pid_t pid, long *ret_ppid, long *ret_uid)
     }
 }
 
-/* One argument done: into argv and, after argv[0], the summary. */
-static void add_arg(cJSON *argv, struct summary *s, const char *arg, size_t len)
+/* One argument done: into argv. */
+static void add_arg(cJSON *argv, const char *arg, size_t len)
 {
     char buf[TRACK_ARG_MAX + 1];
 
     memcpy(buf, arg, len);
     buf[len] = '\0';
-    if (cJSON_GetArraySize(argv) > 0) {
-        put(s, " ", 1);
-        put(s, buf, len);
-    }
     cJSON_AddItemToArray(argv, cJSON_CreateString(buf));
+}
+
+/* Does the option arg ("--db-password=x", "-token") name a secret? */
+static bool is_secret_option(const struct track *t, const char *arg, size_t *ret_name_len)
+{
+    static const char *const defaults[] = {"password", "passwd",  "secret",  "token",
+                                           "apikey",   "api-key", "api_key", NULL};
+    const char *const *pats = t->o.redact ? (const char *const *)t->o.redact : defaults;
+    size_t name_len = strcspn(arg, "=");
+
+    *ret_name_len = name_len;
+    if (arg[0] != '-')
+        return false;
+    for (size_t i = 0; pats[i]; i++) {
+        const char *pat = pats[i] + strspn(pats[i], "-");
+        size_t n = strlen(pat);
+        for (size_t k = 0; n > 0 && k + n <= name_len; k++)
+            if (strncasecmp(arg + k, pat, n) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* Hide the values of secret options: "--password=x" keeps its name,
+ * "--password x" loses the next argument. true if anything was hidden. */
+static bool redact(const struct track *t, cJSON *argv)
+{
+    bool is_done = false;
+    cJSON *a = argv ? argv->child : NULL;
+
+    for (; a; a = a->next) {
+        size_t name_len;
+        char buf[TRACK_ARG_MAX + 8];
+        if (!cJSON_IsString(a) || !is_secret_option(t, a->valuestring, &name_len))
+            continue;
+        if (a->valuestring[name_len] == '=') {
+            snprintf(buf, sizeof(buf), "%.*s=***", (int)name_len, a->valuestring);
+            cJSON_SetValuestring(a, buf);
+            is_done = true;
+        } else if (a->next && cJSON_IsString(a->next)) {
+            a = a->next;
+            cJSON_SetValuestring(a, "***");
+            is_done = true;
+        }
+    }
+    return is_done;
+}
+
+/* argv after argv[0], into the summary. */
+static void put_args(struct summary *s, const cJSON *argv)
+{
+    const cJSON *a;
+
+    cJSON_ArrayForEach(a, argv)
+    {
+        if (a == argv->child || !cJSON_IsString(a))
+            continue;
+        put(s, " ", 1);
+        put(s, a->valuestring, strlen(a->valuestring));
+    }
 }
 
 /* Stream /proc/PID/cmdline into argv: at most max_args arguments, each
  * cut at TRACK_ARG_MAX bytes. true when arguments were dropped. */
-static bool read_argv(const struct track *t, pid_t pid, cJSON *argv, struct summary *s)
+static bool read_argv(const struct track *t, pid_t pid, cJSON *argv)
 {
     char path[64], chunk[4096], arg[TRACK_ARG_MAX];
     cleanup_close int fd = -1;
@@ -281,13 +337,13 @@ static bool read_argv(const struct track *t, pid_t pid, cJSON *argv, struct summ
             }
             if (n_args == t->o.max_args)
                 return true;
-            add_arg(argv, s, arg, len);
+            add_arg(argv, arg, len);
             n_args++;
             len = 0;
         }
     }
     if (len > 0 && n_args < t->o.max_args) /* no final NUL (a rewritten title) */
-        add_arg(argv, s, arg, len);
+        add_arg(argv, arg, len);
     return false;
 }
 
@@ -414,6 +470,7 @@ void track_exec_try(struct track *t, pid_t pid, pid_t tid, uint64_t path, uint64
     cJSON_Delete(a->argv);
     a->path = strdup(read_remote_str(tid, path, buf, sizeof(buf)) ? buf : "");
     a->argv = read_remote_argv(t, tid, argv);
+    redact(t, a->argv);
     a->err = 0;
 }
 
@@ -505,8 +562,11 @@ void track_exec(struct track *t, pid_t pid)
     snprintf(head, sizeof(head), "exec %d (ppid %ld) ", (int)pid, ppid);
     put(&s, head, strlen(head));
     put(&s, exe, strlen(exe));
-    if (read_argv(t, pid, argv, &s))
+    if (read_argv(t, pid, argv))
         cJSON_AddTrueToObject(j, "argv_cut");
+    if (redact(t, argv))
+        cJSON_AddTrueToObject(j, "argv_redacted");
+    put_args(&s, argv);
     cJSON_AddItemToObject(j, "argv", argv);
     cJSON_AddStringToObject(j, "cwd", cwd);
     snprintf(head, sizeof(head), "/proc/%d/exe", (int)pid);

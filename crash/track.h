@@ -29,8 +29,9 @@ struct rusage;
 typedef void (*track_emit_fn)(void *ctx, const char *event, const char *text, const char *json);
 
 struct track_opts {
-    int max_args;     /* argv entries kept per exec (1..TRACK_ARGS_MAX) */
-    const char *file; /* also appended to, one JSON record per line; NULL: none */
+    int max_args;        /* argv entries kept per exec (1..TRACK_ARGS_MAX) */
+    const char *file;    /* also appended to, one JSON record per line; NULL: none */
+    char *const *redact; /* option names whose values are hidden; NULL: defaults */
     track_emit_fn emit;
     void *ctx;
 };

@@ -40,6 +40,7 @@ enum field_type {
     F_SIGSET,
     F_CORE,
     F_AFTER,
+    F_STRV,
 };
 
 struct field {
@@ -137,6 +138,7 @@ static const struct field track_fields[] = {
     FLD_INT("max_args", track.max_args, 1, 65536),
     FLD_INT("maxlen", track.maxlen, 0, 1000000000),
     FLD("file", F_STR, track.file),
+    FLD("redact", F_STRV, track.redact),
 };
 
 static const struct section sections[] = {
@@ -218,6 +220,7 @@ void config_fini(struct config *c)
     free(c->debug.host);
     free(c->crash.dir);
     free(c->track.file);
+    strv_free(c->track.redact);
     config_init(c);
 }
 
@@ -360,6 +363,37 @@ static int parse_args(const struct ctx *x, const char *key, const cJSON *j, stru
     return config_set_args(a, v, n);
 }
 
+/* An array of strings into a NULL-terminated vector (replacing *dst). */
+static int parse_strv(const struct ctx *x, const char *key, const cJSON *j, char ***dst)
+{
+    size_t n = 0, i = 0;
+    char **v;
+    const cJSON *it;
+
+    if (!cJSON_IsArray(j))
+        return bad(x, key, "an array of strings", type_name(j));
+    cJSON_ArrayForEach(it, j)
+    {
+        if (!cJSON_IsString(it))
+            return bad_item(x, key, n, "a string", it);
+        n++;
+    }
+    v = calloc(n + 1, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    cJSON_ArrayForEach(it, j)
+    {
+        v[i] = strdup(it->valuestring);
+        if (!v[i++]) {
+            strv_free(v);
+            return -ENOMEM;
+        }
+    }
+    strv_free(*dst);
+    *dst = v;
+    return 0;
+}
+
 /* "env": {"KEY": "value", "GONE": null} -> "KEY=value", "GONE". */
 static int parse_env(const struct ctx *x, const char *key, const cJSON *j, struct config_app *a)
 {
@@ -488,6 +522,8 @@ static int parse_field(const struct ctx *x, const struct field *f, const cJSON *
         return 0;
     case F_ARGS:
         return parse_args(x, f->key, j, p);
+    case F_STRV:
+        return parse_strv(x, f->key, j, p);
     case F_ENV:
         return parse_env(x, f->key, j, p);
     case F_CODES:

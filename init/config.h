@@ -113,9 +113,10 @@ struct config_crash {
 /* track: a record per exec and per process exit (needs the supervisor). */
 struct config_track {
     bool enabled;
-    int max_args; /* argv entries kept per exec */
-    int maxlen;   /* XADD MAXLEN ~ of the :proc stream; 0: no cap */
-    char *file;   /* also appended to as JSON lines; NULL: none */
+    int max_args;  /* argv entries kept per exec */
+    int maxlen;    /* XADD MAXLEN ~ of the :proc stream; 0: no cap */
+    char *file;    /* also appended to as JSON lines; NULL: none */
+    char **redact; /* option names whose values are hidden; NULL: the defaults */
 };
 
 struct config {

@@ -206,8 +206,11 @@ static void start_trace(struct run *run, const struct config *cfg, struct output
                            .settle = out ? on_crash_settle : NULL,
                            .ctx = out,
                            .debug = &cfg->debug};
-    struct track_opts to = {
-        .max_args = cfg->track.max_args, .file = cfg->track.file, .emit = on_track, .ctx = out};
+    struct track_opts to = {.max_args = cfg->track.max_args,
+                            .file = cfg->track.file,
+                            .redact = cfg->track.redact,
+                            .emit = on_track,
+                            .ctx = out};
     int r;
 
     if (cfg->track.enabled && (out || cfg->track.file))

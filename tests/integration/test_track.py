@@ -229,3 +229,30 @@ def test_wrapp_ps_prints_the_tree_of_the_last_run(run_wrapp, redis_server, tmp_p
     assert missing.returncode == 1 and "no process records in logs:app:nothing-here:proc" \
         in missing.stderr
     assert wrapp_ps(redis_server, "--run", "1", "--all").returncode == 2
+
+
+def test_secret_arguments_are_redacted(run_wrapp, redis_server, tmp_path):
+    script = ("/bin/echo --password hunter2 --api-token=abc -p keep plain; "
+              "env nosuch-xyz --Secret=s3 x; true")
+    r = run_app(run_wrapp, redis_server, script, tmp_path, env={"WRAPP_TRACK": "1"})
+    assert r.returncode == 0, r.stderr
+    recs = records(redis_server)
+    [echo] = [e for e in execs(recs) if e["argv"][0] == "/bin/echo"]
+    assert echo["argv"] == ["/bin/echo", "--password", "***", "--api-token=***", "-p", "keep",
+                            "plain"]
+    assert echo["argv_redacted"] is True
+    [failed] = [rec for _, rec in recs if rec["event"] == "exec_failed"]
+    assert failed["argv"] == ["nosuch-xyz", "--Secret=***", "x"]
+    # Only the app's own "sh -c SCRIPT" (one argument) still holds them.
+    rest = [(m, rec) for m, rec in recs if rec.get("argv") != ["sh", "-c", script]]
+    everything = json.dumps(rest)
+    for secret in ("hunter2", "abc", "s3"):
+        assert secret not in everything
+    # Patterns of one's own replace the defaults.
+    cfg = tmp_path / "r.json"
+    cfg.write_text(json.dumps({"track": {"enabled": True, "redact": ["--pin"]}}))
+    r = run_wrapp(["-c", str(cfg), "--", "/bin/echo", "--pin", "1234", "--password", "x"],
+                  env={"WRAPP_REDIS_URL": redis_server.url, "WRAPP_STREAM_NAME": "own"})
+    assert r.returncode == 0, r.stderr
+    [own] = execs(records(redis_server, "own"))
+    assert own["argv"] == ["/bin/echo", "--pin", "***", "--password", "x"]
