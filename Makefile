@@ -13,7 +13,7 @@ unexport LIBRARY_PATH
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
             -Wvla -Wundef -Wwrite-strings -Wimplicit-fallthrough
 BASE     := -std=gnu17 -D_GNU_SOURCE -DWRAPP_VERSION='"$(VERSION)"' -MMD -MP \
-            -Iinit -Istream -Icrash -Idebug -isystem $(B)/src/cjson -isystem /usr/include/hiredis \
+            -Iinit -Istream -Icrash -Idebug -Ishim -isystem $(B)/src/cjson -isystem /usr/include/hiredis \
             -D_FILE_OFFSET_BITS=64
 # libunwind-ptrace unwinds; libdw (elfutils) names frames with file:line and
 # unwinds what libunwind cannot (static apps without .eh_frame_hdr).
@@ -26,7 +26,7 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 CFLAGS_DEV := $(BASE) $(WARN) -O0 -g -DWRAPP_DEV $(SAN)
 CFLAGS_TEST := $(BASE) $(WARN) -O1 -g $(SAN)
 
-SRCS     := $(wildcard init/*.c stream/*.c crash/*.c debug/*.c)
+SRCS     := $(wildcard init/*.c stream/*.c crash/*.c debug/*.c shim/*.c)
 LIB_SRCS := $(filter-out init/main.c,$(SRCS))
 CJSON    := $(B)/src/cjson/cJSON.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -154,7 +154,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory integration
 
 # Static analysis and formatting.
-C_FILES = $(SRCS) $(wildcard init/*.h stream/*.h crash/*.h debug/*.h) $(UNIT_SRCS) \
+C_FILES = $(SRCS) $(wildcard init/*.h stream/*.h crash/*.h debug/*.h shim/*.h) $(UNIT_SRCS) \
           $(wildcard tests/unit/*.h tests/apps/*.c tests/fuzz/*.c tests/bench/*.c tests/cross/*.c)
 format:
 	clang-format -i $(C_FILES)
@@ -164,7 +164,7 @@ tidy: | $(CJSON)
 	clang-tidy --quiet $(SRCS) -- $(BASE) $(WARN)
 cppcheck:
 	cppcheck --quiet --enable=warning,style,performance,portability --std=c11 --inline-suppr \
-	  --error-exitcode=1 --suppress=missingIncludeSystem -D_GNU_SOURCE -Iinit -Istream -Icrash -Idebug $(SRCS)
+	  --error-exitcode=1 --suppress=missingIncludeSystem -D_GNU_SOURCE -Iinit -Istream -Icrash -Idebug -Ishim $(SRCS)
 analyze: | $(CJSON)
 	$(Q)for f in $(SRCS); do $(CC) $(BASE) $(WARN) -fanalyzer -fsyntax-only $$f || exit 1; done
 
@@ -172,7 +172,7 @@ analyze: | $(CJSON)
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CJSON)
 	@mkdir -p $(dir $@)
 	$(Q)$(CLANG) -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -Iinit -Istream -Icrash -Idebug -isystem $(B)/src/cjson -isystem /usr/include/hiredis -o $@ $< \
+	  -Iinit -Istream -Icrash -Idebug -Ishim -isystem $(B)/src/cjson -isystem /usr/include/hiredis -o $@ $< \
 	  $(LIB_SRCS) $(CJSON) $(LIBS)
 fuzz: $(FUZZERS)
 	$(Q)for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(B)/fuzz/corpus-$$n; \

@@ -51,6 +51,8 @@ static const struct option long_opts[] = {
 static const char usage_text[] =
     "Usage: wrapp CONFIG.json\n"
     "       wrapp [-c CONFIG.json] [OPTIONS] [--] CMD [ARG...]\n"
+    "       wrapp logs|crashes|core get|snapshot|ps ...   operator commands (each --help)\n"
+    "       wrapp shim install|uninstall|list ...  run in place of a tool (wrapp shim --help)\n"
     "A container init (PID 1) for one application: reaps zombies, forwards\n"
     "signals, shuts down gracefully and exits with the application's status.\n"
     "\n"

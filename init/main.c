@@ -13,6 +13,7 @@
 #include "output.h"
 #include "ps.h"
 #include "run.h"
+#include "shim.h"
 #include "sigs.h"
 #include "spawn.h"
 #include "tail.h"
@@ -46,6 +47,9 @@ int main(int argc, char **argv)
     int *handover = NULL, r, code;
     size_t n_handover = 0;
 
+    /* A registered shim runs the real tool; "wrapp shim ..." manages shims. */
+    if ((r = shim_main(argc, argv)) >= 0)
+        return r;
     /* Operator commands: not an init, so no signal set-up. An app called
      * "logs" or "crashes" runs as "wrapp -- logs". */
     if (argc > 1 && strcmp(argv[1], "logs") == 0)

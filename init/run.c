@@ -371,8 +371,8 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
         run->exit_code = SPAWN_EXIT_CANNOT;
     } else {
         run->reap.main_pid = run->child;
-        run->is_own_session = !plan->take_tty;
-        run->target = cfg->init.kill_process_group ? -run->child : run->child;
+        run->is_own_session = !plan->take_tty && !plan->keep_pgrp;
+        run->target = cfg->init.kill_process_group && !plan->keep_pgrp ? -run->child : run->child;
         sigs_set_forward_target(run->target);
         log_info("app \"%s\" started as pid %d", plan->argv[0], (int)run->child);
         /* Do not pin the directory wrapp was started in (the app has its own cwd). */

@@ -311,7 +311,9 @@ static int child_run(void *arg)
      * this cannot stop us). Without one: a session of its own, so the app's
      * processes never share wrapp's session (orphaned-group checks on every
      * exit in the tree then stay off wrapp's path). */
-    if (p->take_tty) {
+    if (p->keep_pgrp) {
+        /* The caller's job control reaches it as it would the tool. */
+    } else if (p->take_tty) {
         setpgid(0, 0);
         tcsetpgrp(STDIN_FILENO, getpid());
     } else {

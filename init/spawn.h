@@ -37,6 +37,7 @@ struct spawn_plan {
     char *user_label; /* for messages: "archer (1000:1000)" */
     char *workdir;
     bool take_tty;           /* make the child the foreground process group */
+    bool keep_pgrp;          /* stay in wrapp's process group and session (a shim) */
     int out_fd;              /* dup'ed onto the child's stdout; -1: inherited */
     int err_fd;              /* dup'ed onto the child's stderr; -1: inherited */
     const int *handover_fds; /* inherited fds closed in wrapp once the app has them */
