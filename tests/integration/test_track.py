@@ -256,3 +256,14 @@ def test_secret_arguments_are_redacted(run_wrapp, redis_server, tmp_path):
     assert r.returncode == 0, r.stderr
     [own] = execs(records(redis_server, "own"))
     assert own["argv"] == ["/bin/echo", "--pin", "***", "--password", "x"]
+
+
+def test_example_config_records_the_tree(run_wrapp, redis_server):
+    example = os.path.join(os.path.dirname(__file__), "../../examples/track.json")
+    r = run_wrapp([example], env={"WRAPP_REDIS_URL": redis_server.url,
+                                  "WRAPP_STREAM_NAME": "example"})
+    assert r.returncode == 0, r.stderr
+    recs = records(redis_server, "example")
+    assert [e["argv"] for e in execs(recs) if e["argv"][0] in ("ls", "wc")] in (
+        [["ls", "/"], ["wc", "-l"]], [["wc", "-l"], ["ls", "/"]])
+    assert [rec["errno"] for _, rec in recs if rec["event"] == "exec_failed"] == ["ENOENT"]
