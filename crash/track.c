@@ -19,6 +19,7 @@
 #include "log.h"
 #include "macro.h"
 #include "procinfo.h"
+#include "remote.h"
 #include "signame.h"
 
 #include <errno.h>
@@ -284,10 +285,10 @@ static bool redact(const struct track *t, cJSON *argv)
 
     for (; a; a = a->next) {
         size_t name_len;
-        char buf[TRACK_ARG_MAX + 8];
         if (!cJSON_IsString(a) || !is_secret_option(t, a->valuestring, &name_len))
             continue;
         if (a->valuestring[name_len] == '=') {
+            char buf[TRACK_ARG_MAX + 8];
             snprintf(buf, sizeof(buf), "%.*s=***", (int)name_len, a->valuestring);
             cJSON_SetValuestring(a, buf);
             is_done = true;
@@ -401,40 +402,6 @@ static void drop_attempt(struct track *t, struct attempt *a)
     *a = t->attempts[--t->n_attempts];
 }
 
-static ssize_t read_remote(pid_t tid, uint64_t addr, void *buf, size_t len)
-{
-    struct iovec local = {buf, len};
-    struct iovec remote = {(void *)(uintptr_t)addr, len}; /* NOLINT(performance-no-int-to-ptr) */
-
-    return process_vm_readv(tid, &local, 1, &remote, 1, 0);
-}
-
-/* A NUL-terminated string at addr in tid's memory, cut at size - 1
- * bytes; false when unreadable. Reads stop at page ends, so a string
- * near the end of a mapping is read whole. */
-static bool read_remote_str(pid_t tid, uint64_t addr, char *buf, size_t size)
-{
-    size_t len = 0;
-
-    while (len + 1 < size) {
-        size_t room = 4096 - (size_t)((addr + len) % 4096), n;
-        ssize_t got;
-        if (room > size - 1 - len)
-            room = size - 1 - len;
-        got = read_remote(tid, addr + len, buf + len, room);
-        if (got <= 0)
-            break;
-        n = strnlen(buf + len, (size_t)got);
-        len += n;
-        if (n < (size_t)got) {
-            buf[len] = '\0';
-            return true;
-        }
-    }
-    buf[len] = '\0';
-    return len > 0;
-}
-
 /* The argv array at addr in tid's memory: up to max_args strings. */
 static cJSON *read_remote_argv(const struct track *t, pid_t tid, uint64_t addr)
 {
@@ -443,9 +410,9 @@ static cJSON *read_remote_argv(const struct track *t, pid_t tid, uint64_t addr)
 
     for (int i = 0; argv && addr && i < t->o.max_args; i++) {
         uint64_t p = 0;
-        if (read_remote(tid, addr + 8 * (uint64_t)i, &p, sizeof(p)) != 8 || p == 0)
+        if (remote_read(tid, addr + 8 * (uint64_t)i, &p, sizeof(p)) != 8 || p == 0)
             break;
-        if (!read_remote_str(tid, p, arg, sizeof(arg)))
+        if (!remote_read_str(tid, p, arg, sizeof(arg)))
             arg[0] = '\0';
         cJSON_AddItemToArray(argv, cJSON_CreateString(arg));
     }
@@ -468,7 +435,7 @@ void track_exec_try(struct track *t, pid_t pid, pid_t tid, uint64_t path, uint64
     }
     free(a->path);
     cJSON_Delete(a->argv);
-    a->path = strdup(read_remote_str(tid, path, buf, sizeof(buf)) ? buf : "");
+    a->path = strdup(remote_read_str(tid, path, buf, sizeof(buf)) ? buf : "");
     a->argv = read_remote_argv(t, tid, argv);
     redact(t, a->argv);
     a->err = 0;
