@@ -20,6 +20,15 @@
  * the kernel returned an unexpected size). r is written only on success. */
 int arch_get_regs(pid_t tid, struct crash_regs *r);
 
+/* The syscall tid was in (at its exit stop after a seccomp kill, which
+ * rolls the registers back to the call): number, arguments, and the
+ * instruction after it. 0 or -errno. */
+int arch_syscall_regs(pid_t tid, int *nr, uint64_t args[6], uint64_t *ip);
+
+/* tid is at a seccomp stop: skip the syscall, which then returns ret
+ * (-errno). 0 or -errno. */
+int arch_syscall_skip(pid_t tid, int64_t ret);
+
 /* The program counter and stack pointer in r (filled by arch_get_regs). */
 uint64_t arch_pc(const struct crash_regs *r);
 uint64_t arch_sp(const struct crash_regs *r);

@@ -48,6 +48,38 @@ int arch_get_regs(pid_t tid, struct crash_regs *r)
     return 0;
 }
 
+int arch_syscall_regs(pid_t tid, int *nr, uint64_t args[6], uint64_t *ip)
+{
+    uint64_t v[AARCH64_NREGS];
+    struct iovec iov = {.iov_base = v, .iov_len = sizeof(v)};
+    struct iovec sys = {.iov_base = nr, .iov_len = sizeof(*nr)};
+
+    if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0 ||
+        ptrace(PTRACE_GETREGSET, tid, (void *)NT_ARM_SYSTEM_CALL, &sys) < 0)
+        return errno > 0 ? -errno : -EIO;
+    for (int i = 0; i < 6; i++)
+        args[i] = v[i];
+    *ip = v[AARCH64_PC];
+    return 0;
+}
+
+int arch_syscall_skip(pid_t tid, int64_t ret)
+{
+    uint64_t v[AARCH64_NREGS];
+    int nr = -1;
+    struct iovec iov = {.iov_base = v, .iov_len = sizeof(v)};
+    struct iovec sys = {.iov_base = &nr, .iov_len = sizeof(nr)};
+
+    /* The syscall number lives in its own regset; x0 is the return. */
+    if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_ARM_SYSTEM_CALL, &sys) < 0 ||
+        ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
+        return errno > 0 ? -errno : -EIO;
+    v[0] = (uint64_t)ret;
+    if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
+        return errno > 0 ? -errno : -EIO;
+    return 0;
+}
+
 uint64_t arch_pc(const struct crash_regs *r)
 {
     return r->n > AARCH64_PC ? r->v[AARCH64_PC] : 0;

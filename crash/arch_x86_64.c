@@ -20,6 +20,8 @@
 
 enum {
     X86_64_NREGS = 27,
+    X86_64_RAX = 10,
+    X86_64_ORIG_RAX = 15,
     X86_64_RIP = 16,
     X86_64_RSP = 19,
     X86_64_DWARF_RSP = 7,
@@ -45,6 +47,35 @@ int arch_get_regs(pid_t tid, struct crash_regs *r)
     r->n = X86_64_NREGS;
     r->names = x86_64_names;
     memcpy(r->v, v, sizeof(v));
+    return 0;
+}
+
+int arch_syscall_regs(pid_t tid, int *nr, uint64_t args[6], uint64_t *ip)
+{
+    static const int order[6] = {14, 13, 12, 7, 9, 8}; /* rdi rsi rdx r10 r8 r9 */
+    uint64_t v[X86_64_NREGS];
+    struct iovec iov = {.iov_base = v, .iov_len = sizeof(v)};
+
+    if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
+        return errno > 0 ? -errno : -EIO;
+    *nr = (int)v[X86_64_ORIG_RAX];
+    for (int i = 0; i < 6; i++)
+        args[i] = v[order[i]];
+    *ip = v[X86_64_RIP];
+    return 0;
+}
+
+int arch_syscall_skip(pid_t tid, int64_t ret)
+{
+    uint64_t v[X86_64_NREGS];
+    struct iovec iov = {.iov_base = v, .iov_len = sizeof(v)};
+
+    if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
+        return errno > 0 ? -errno : -EIO;
+    v[X86_64_ORIG_RAX] = UINT64_MAX; /* -1: no syscall */
+    v[X86_64_RAX] = (uint64_t)ret;
+    if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
+        return errno > 0 ? -errno : -EIO;
     return 0;
 }
 

@@ -224,6 +224,19 @@ static void json_thread(struct jb *j, cJSON *threads, const struct crash_thread 
         json_frame(j, frames, &t->frames[i]);
 }
 
+struct cJSON *report_thread_object(const struct crash_thread *t)
+{
+    struct jb j = {0};
+    cJSON *a = cJSON_CreateArray(), *o;
+
+    if (!a)
+        return NULL;
+    json_thread(&j, a, t);
+    o = j.is_oom ? NULL : cJSON_DetachItemFromArray(a, 0);
+    cJSON_Delete(a);
+    return o;
+}
+
 static void json_tables(struct jb *j, cJSON *root, const struct crash *c)
 {
     cJSON *a = jchild(j, root, "modules", true);

@@ -40,6 +40,10 @@
  * only on success. Returns 0 or -ENOMEM. */
 int report_json(const struct crash *c, char **ret);
 
+/* One thread as report_json writes it (tid, name, registers, frames), as
+ * a cJSON object the caller owns; NULL when out of memory. */
+struct cJSON *report_thread_object(const struct crash_thread *t);
+
 /* The readable backtrace: a header line, each thread with its frames, the
  * app's last lines. Below REPORT_TEXT_MAX bytes: frame lists, then
  * threads, are cut to fit, and the text says so. *ret returns owned

@@ -14,6 +14,7 @@
 
 #include "fdio.h"
 #include "filter.h"
+#include "arch.h"
 #include "handoff.h"
 #include "log.h"
 #include "macro.h"
@@ -21,6 +22,7 @@
 #include "sigs.h"
 #include "snapshot.h"
 #include "track.h"
+#include "violation.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +54,10 @@ struct trace {
     struct snapshot_ctx snap;
     struct handoff handoff; /* debug mode: the app goes to gdbserver */
     struct track *track;    /* track.enabled: exec/exit records; NULL: off */
-    struct filter filter;   /* loaded by the child once seized: exec stops */
+    struct violations *violations; /* the policy's report and log-only calls; NULL */
+    bool has_kill_rules;           /* ...and its kills, seen at exit stops */
+    bool is_child_seized;          /* written by the child in trace_child_gate */
+    const struct filter *filter; /* the app's seccomp filter (trace_set_filter); NULL */
     /* Snapshot requests from other threads, served between waits. */
     pthread_mutex_t lock;
     struct trace_request queue[TRACE_QUEUE_MAX];
@@ -74,8 +79,9 @@ void trace_child_gate(void *ctx)
         ;
     /* Seized: its exec stops will be taken. Not seized: a trace rule
      * would fail every execve, so no filter. */
-    if (b == 1)
-        filter_load(&t->filter);
+    t->is_child_seized = b == 1;
+    if (t->filter && !t->filter->is_policy)
+        filter_load(t->filter, false, b == 1);
 }
 
 static void send_exit(struct trace *t, pid_t pid, int status)
@@ -92,9 +98,9 @@ static long options(const struct trace *t)
 
     if (!t->o.cfg->is_scope_main)
         o |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
-    if (t->track) /* the loaded shared objects, read at the exit stop */
+    if (t->track || t->has_kill_rules) /* shared objects, and seccomp kills, at exit stops */
         o |= PTRACE_O_TRACEEXIT;
-    if (t->filter.prog.len) /* failed execs: the filter's exec stops, then the result */
+    if (t->filter && t->filter->has_trace) /* the filter's stops (exec, policy) */
         o |= PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD;
     return o;
 }
@@ -112,6 +118,9 @@ static void seize(struct trace *t, pid_t pid)
                  "--cap-add=SYS_PTRACE and a seccomp profile that allows ptrace, or set "
                  "crash.enabled to false",
                  strerror(errno));
+        if (t->filter && t->filter->has_trace)
+            log_warn("seccomp: \"report\" acts as its errno and \"log-only\" logs to the "
+                     "kernel's audit log only: the supervisor cannot trace the app");
     }
     while (write(t->gate[1], &b, 1) < 0 && errno == EINTR)
         ;
@@ -120,7 +129,7 @@ static void seize(struct trace *t, pid_t pid)
 /* A process's disposition for sig: caught, ignored, or the default. */
 static bool is_crash(const struct trace *t, pid_t tid, int sig)
 {
-    if (sig < 1 || sig > 64 || !((t->o.cfg->signals >> (sig - 1)) & 1))
+    if (!t->o.cfg->enabled || sig < 1 || sig > 64 || !((t->o.cfg->signals >> (sig - 1)) & 1))
         return false;
     return snapshot_is_fatal(tid, sig);
 }
@@ -210,6 +219,20 @@ static void learn(struct trace *t, pid_t pid)
         pidmap_set(&t->kin, pid, parent);
 }
 
+/* A thread's exit stop, with a policy that kills: was it killed by the
+ * policy (SIGSYS, its registers rolled back to the call)? Then report the
+ * call, from its stack as it was. */
+static void on_exit_stop(struct trace *t, pid_t tid)
+{
+    unsigned long status = event_msg(tid);
+    struct violation_call c = {.arch = 0 /* SCMP_ARCH_NATIVE */, .action = POLICY_KILL};
+
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS ||
+        arch_syscall_regs(tid, &c.nr, c.args, &c.ip) < 0 || !violation_is_kill(t->violations, c.nr))
+        return;
+    violation_seen(t->violations, process_of(t, tid), tid, &c);
+}
+
 /* What an event stop tells about the tree. */
 static void note_event(struct trace *t, pid_t pid, int event)
 {
@@ -227,10 +250,42 @@ static void note_event(struct trace *t, pid_t pid, int event)
     case PTRACE_EVENT_EXIT:
         if (!pidmap_get(&t->threads, pid, 0)) /* a process's main thread */
             track_exit_stop(t->track, pid);
+        if (t->has_kill_rules)
+            on_exit_stop(t, pid);
         break;
     default:
         break;
     }
+}
+
+/* A policy action for the supervisor: report (and fail the call with the
+ * errno) or log-only (let it go on). */
+static void on_violation(struct trace *t, pid_t tid, const struct __ptrace_syscall_info *si)
+{
+    uint32_t data = si->seccomp.ret_data;
+    bool is_log = FILTER_KIND(data) == FILTER_LOG;
+    struct violation_call c = {.arch = si->arch,
+                               .nr = (int)si->seccomp.nr,
+                               .ip = si->instruction_pointer,
+                               .action = is_log ? POLICY_LOG : POLICY_REPORT,
+                               .err = (int)FILTER_ERR(data)};
+
+    if (!is_log && FILTER_KIND(data) != FILTER_REPORT) {
+        ptrace(PTRACE_CONT, tid, 0, 0);
+        return;
+    }
+    memcpy(c.args, si->seccomp.args, sizeof(c.args));
+    if (t->violations)
+        violation_seen(t->violations, process_of(t, tid), tid, &c);
+    if (!is_log) {
+        int r = arch_syscall_skip(tid, -(int64_t)c.err);
+        if (r < 0) { /* the call must not happen: end the process as "kill" would */
+            log_warn("seccomp: cannot deny a call of pid %d (%s); killing it", (int)tid,
+                     strerror(-r));
+            syscall(SYS_tgkill, process_of(t, tid), tid, SIGKILL);
+        }
+    }
+    ptrace(PTRACE_CONT, tid, 0, 0);
 }
 
 /* An execve/execveat at the filter's stop: note what it tries, and stop
@@ -241,8 +296,12 @@ static void on_exec_try(struct trace *t, pid_t tid)
     bool is_at;
 
     if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(si), &si) <= 0 ||
-        si.op != PTRACE_SYSCALL_INFO_SECCOMP || si.seccomp.ret_data != FILTER_DATA_EXEC) {
+        si.op != PTRACE_SYSCALL_INFO_SECCOMP) {
         ptrace(PTRACE_CONT, tid, 0, 0);
+        return;
+    }
+    if (FILTER_KIND(si.seccomp.ret_data) != FILTER_EXEC) {
+        on_violation(t, tid, &si);
         return;
     }
     is_at = si.seccomp.nr != (uint64_t)SYS_execve;
@@ -284,7 +343,7 @@ static void on_stop(struct trace *t, pid_t pid, int status)
             /* Exit stops cost a stop per exit: only for programs that
              * exec'd (a thread, a fork that did not exec shares what its
              * parent loaded), set again at the exec event. */
-            if (t->track)
+            if (t->track && !t->has_kill_rules)
                 ptrace(PTRACE_SETOPTIONS, pid, 0, options(t) & ~PTRACE_O_TRACEEXIT);
             ptrace(PTRACE_CONT, pid, 0, 0);
         }
@@ -360,6 +419,16 @@ static void serve(struct trace *t)
         snapshot_live(&t->snap, q[i].pid ? q[i].pid : t->app, q[i].has_core, q[i].reply_fd);
 }
 
+void trace_set_filter(struct trace *t, const struct filter *f)
+{
+    t->filter = f;
+}
+
+bool trace_child_seized(const struct trace *t)
+{
+    return t->is_child_seized;
+}
+
 int trace_request(struct trace *t, const struct trace_request *r)
 {
     int e = 0;
@@ -421,27 +490,6 @@ static void *run(void *arg)
     return NULL;
 }
 
-/* Failed execs are seen through the filter's exec stops: only when every
- * process of the tree stays traced by wrapp (see filter.h). */
-static void start_filter(struct trace *t)
-{
-    int r;
-
-    if (t->o.cfg->is_scope_main || (t->o.debug && t->o.debug->enabled)) {
-        log_debug("track: failed execs are not recorded (crash.scope main or debug mode)");
-        return;
-    }
-    if (!filter_is_loadable()) {
-        log_warn("track: failed execs are not recorded: the exec filter needs CAP_SYS_ADMIN or "
-                 "no_new_privs; grant the capability to record them");
-        return;
-    }
-    r = filter_build(true, &t->filter);
-    if (r < 0)
-        log_warn("track: failed execs are not recorded: cannot build the exec filter (%s)",
-                 strerror(-r));
-}
-
 static void on_snapshot_gone(void *ctx, pid_t pid, int status)
 {
     on_gone(ctx, pid, status, NULL);
@@ -485,8 +533,9 @@ int trace_start(const struct trace_opts *o, struct trace **ret)
     handoff_init(&t->handoff, o->debug, on_snapshot_gone, t);
     if (o->track && track_new(o->track, &t->track) < 0)
         log_warn("process tracking is off: cannot start it (out of memory)");
-    if (t->track)
-        start_filter(t);
+    if (o->violations && violation_new(o->violations, &t->violations) < 0)
+        log_warn("seccomp reports are off: out of memory");
+    t->has_kill_rules = violation_has_kill(t->violations);
     r = -pthread_create(&t->thread, NULL, run, t);
     if (r < 0) {
         trace_stop(t);
@@ -524,6 +573,8 @@ struct trace *trace_stop(struct trace *t)
         }
         pthread_join(t->thread, NULL);
     }
+    violation_finish(t->violations);
+    t->violations = violation_free(t->violations);
     for (int i = 0; i < 2; i++) {
         if (t->req[i] >= 0)
             close(t->req[i]);
@@ -535,7 +586,6 @@ struct trace *trace_stop(struct trace *t)
     pidmap_fini(&t->threads);
     pidmap_fini(&t->kin);
     track_free(t->track);
-    filter_fini(&t->filter);
     free(t);
     return NULL;
 }

@@ -25,6 +25,8 @@ struct crash;
 struct recent;
 struct coreup_opts;
 struct track_opts;
+struct violation_opts;
+struct filter;
 
 /* Called in the supervisor's thread with the finished report. */
 typedef void (*trace_report_fn)(void *ctx, const struct crash *c, const char *json,
@@ -42,6 +44,7 @@ struct trace_opts {
     const struct coreup_opts *core_up; /* crash.core "redis": where to; NULL: none */
     const struct config_debug *debug;  /* debug mode (debug/handoff.h); NULL: off */
     const struct track_opts *track;    /* exec/exit records (track.h); NULL: off */
+    const struct violation_opts *violations; /* seccomp report/log-only (violation.h); NULL */
 };
 
 /* An exit the main loop must know about. pid 0: wrapp has no child left. */
@@ -59,6 +62,14 @@ int trace_start(const struct trace_opts *o, struct trace **ret);
  * child shares wrapp's memory): wait until the supervisor has seized it.
  * ctx is the struct trace. */
 void trace_child_gate(void *ctx);
+
+/* The app's seccomp filter (borrowed; outlives t), before the app starts:
+ * a tracking-only filter is loaded by trace_child_gate once the child is
+ * seized, and the trace actions' stops are asked for when seizing. */
+void trace_set_filter(struct trace *t, const struct filter *f);
+
+/* In the child, after trace_child_gate: was it seized? */
+bool trace_child_seized(const struct trace *t);
 
 /* Readable when exits are waiting. */
 int trace_fd(const struct trace *t);

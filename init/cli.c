@@ -76,6 +76,7 @@ static const char usage_text[] =
     "WRAPP_CRASH (0: no ptrace supervision), WRAPP_CRASH_DIR,\n"
     "WRAPP_TRACK (1: a record per exec and process exit to the :proc stream),\n"
     "WRAPP_TRACK_FILE (those records also as JSON lines in this file),\n"
+    "WRAPP_SECCOMP_PROFILE (a seccomp policy file for the app),\n"
     "WRAPP_DEBUG (1: start the app stopped under gdbserver), WRAPP_DEBUG_PORT,\n"
     "WRAPP_DEBUG_ON_CRASH (1: a crashed process waits for gdb under gdbserver),\n"
     "WRAPP_CORE (off|local|redis: the ELF core next to the report; default local);\n"
@@ -190,6 +191,7 @@ static int env_strings(char **envp, struct config *c)
         {"WRAPP_REDIS_SECRETS_DIR", offsetof(struct config, redis.secrets_dir)},
         {"WRAPP_CRASH_DIR", offsetof(struct config, crash.dir)},
         {"WRAPP_TRACK_FILE", offsetof(struct config, track.file)},
+        {"WRAPP_SECCOMP_PROFILE", offsetof(struct config, seccomp.profile)},
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {

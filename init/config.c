@@ -41,6 +41,7 @@ enum field_type {
     F_CORE,
     F_AFTER,
     F_STRV,
+    F_ARRAY_JSON,
 };
 
 struct field {
@@ -141,6 +142,12 @@ static const struct field track_fields[] = {
     FLD("redact", F_STRV, track.redact),
 };
 
+static const struct field seccomp_fields[] = {
+    FLD("default", F_STR, seccomp.default_action),
+    FLD("rules", F_ARRAY_JSON, seccomp.rules),
+    FLD("profile", F_STR, seccomp.profile),
+};
+
 static const struct section sections[] = {
     {"app", app_fields, ARRAY_SIZE(app_fields), SIZE_MAX},
     {"redis", redis_fields, ARRAY_SIZE(redis_fields), offsetof(struct config, redis.is_set)},
@@ -149,6 +156,7 @@ static const struct section sections[] = {
     {"output", output_fields, ARRAY_SIZE(output_fields), SIZE_MAX},
     {"crash", crash_fields, ARRAY_SIZE(crash_fields), SIZE_MAX},
     {"track", track_fields, ARRAY_SIZE(track_fields), SIZE_MAX},
+    {"seccomp", seccomp_fields, ARRAY_SIZE(seccomp_fields), SIZE_MAX},
 };
 
 void config_init(struct config *c)
@@ -220,6 +228,9 @@ void config_fini(struct config *c)
     free(c->debug.host);
     free(c->crash.dir);
     free(c->track.file);
+    free(c->seccomp.default_action);
+    free(c->seccomp.rules);
+    free(c->seccomp.profile);
     strv_free(c->track.redact);
     config_init(c);
 }
@@ -490,6 +501,7 @@ static int parse_named(const struct ctx *x, const struct field *f, const cJSON *
 static int parse_field(const struct ctx *x, const struct field *f, const cJSON *j, struct config *c)
 {
     void *p = (char *)c + f->offset;
+    char *text;
     int v;
 
     switch (f->type) {
@@ -524,6 +536,15 @@ static int parse_field(const struct ctx *x, const struct field *f, const cJSON *
         return parse_args(x, f->key, j, p);
     case F_STRV:
         return parse_strv(x, f->key, j, p);
+    case F_ARRAY_JSON: /* checked item by item where it is used (crash/policy.c) */
+        if (!cJSON_IsArray(j))
+            return bad(x, f->key, "an array", type_name(j));
+        text = cJSON_PrintUnformatted(j);
+        if (!text)
+            return -ENOMEM;
+        free(*(char **)p);
+        *(char **)p = text;
+        return 0;
     case F_ENV:
         return parse_env(x, f->key, j, p);
     case F_CODES:

@@ -119,6 +119,13 @@ struct config_track {
     char **redact; /* option names whose values are hidden; NULL: the defaults */
 };
 
+/* seccomp: the app's syscall policy (crash/policy.h reads it). */
+struct config_seccomp {
+    char *default_action; /* "allow", "errno:EPERM", "kill", "report", "log-only"; NULL: none */
+    char *rules;          /* the "rules" array as JSON text; NULL: none */
+    char *profile;        /* a JSON file with "default" and "rules"; NULL: none */
+};
+
 struct config {
     char *path; /* the file it was loaded from, NULL if none */
     struct config_app app;
@@ -128,6 +135,7 @@ struct config {
     struct config_init init;
     struct config_crash crash;
     struct config_track track;
+    struct config_seccomp seccomp;
 };
 
 /* Defaults into caller-owned storage (idempotent with config_fini). */

@@ -9,6 +9,7 @@
 #include "control.h"
 #include "coreget.h"
 #include "crashes.h"
+#include "filter.h"
 #include "log.h"
 #include "output.h"
 #include "ps.h"
@@ -75,6 +76,8 @@ int main(int argc, char **argv)
     }
     config_init(&cfg);
     r = cli_parse(argc, argv, environ, &cfg);
+    if (r == CLI_RUN && filter_check(&cfg.seccomp) < 0)
+        r = CLI_EXIT_USAGE; /* the problem is logged */
     if (r != CLI_RUN) {
         free(handover);
         config_fini(&cfg);

@@ -11,13 +11,16 @@
 
 #include "crash.h"
 #include "fdio.h"
+#include "filter.h"
 #include "log.h"
 #include "macro.h"
 #include "mem.h"
+#include "policy.h"
 #include "procinfo.h"
 #include "signame.h"
 #include "track.h"
 #include "tree.h"
+#include "violation.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -26,6 +29,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -189,6 +193,29 @@ static void on_crash_settle(void *ctx)
     output_settle(ctx, 100);
 }
 
+static void to_stderr(const char *text)
+{
+    struct iovec v[3] = {{(void *)"wrapp: warn: ", 13}, {(void *)text, strlen(text)}, {(void *)"\n", 1}};
+
+    if (writev(STDERR_FILENO, v, 3) < 0)
+        return; /* nowhere else to say it */
+}
+
+/* A seccomp report: stderr, and :error with its JSON. */
+static void on_violation(void *ctx, const char *text, const char *json)
+{
+    to_stderr(text);
+    output_violation(ctx, text, json);
+}
+
+/* The end-of-run seccomp summary: stderr and :status (it can be longer
+ * than a log line). */
+static void on_violation_summary(void *ctx, const char *text)
+{
+    to_stderr(text);
+    output_status(ctx, text);
+}
+
 static void on_track(void *ctx, const char *event, const char *text, const char *json)
 {
     output_proc(ctx, text, event, json);
@@ -206,6 +233,11 @@ static void start_trace(struct run *run, const struct config *cfg, struct output
                            .settle = out ? on_crash_settle : NULL,
                            .ctx = out,
                            .debug = &cfg->debug};
+    struct violation_opts vo = {.cfg = &cfg->crash,
+                                .policy = &run->policy,
+                                .emit = on_violation,
+                                .summary = on_violation_summary,
+                                .ctx = out};
     struct track_opts to = {.max_args = cfg->track.max_args,
                             .file = cfg->track.file,
                             .redact = cfg->track.redact,
@@ -215,10 +247,13 @@ static void start_trace(struct run *run, const struct config *cfg, struct output
 
     if (cfg->track.enabled && (out || cfg->track.file))
         o.track = &to; /* copied by the tracker */
+    run->is_tracking = o.track != NULL;
+    if (policy_needs_tracer(&run->policy) || policy_has_kill(&run->policy))
+        o.violations = &vo; /* copied */
     else if (cfg->track.enabled)
         log_warn("track.enabled, but there is nowhere to record: configure Redis or track.file "
                  "(WRAPP_TRACK_FILE)");
-    if (!cfg->crash.enabled && !cfg->debug.enabled && !o.track)
+    if (!cfg->crash.enabled && !cfg->debug.enabled && !o.track && !o.violations)
         return;
     if (out && cfg->crash.core == CONFIG_CORE_REDIS &&
         rconn_target_from_config(cfg, &run->core_target) == 0) {
@@ -244,6 +279,45 @@ static void start_trace(struct run *run, const struct config *cfg, struct output
     r = sigs_watch_children(run->sigs, false);
     if (r < 0)
         log_debug_errno(r, "cannot stop reading SIGCHLD");
+}
+
+static int load_policy_filter(void *ctx)
+{
+    struct run *run = ctx;
+
+    return filter_load(&run->filter, true, run->trace && trace_child_seized(run->trace));
+}
+
+/* The app's seccomp filter: its policy, and process tracking's exec rule.
+ * Trace actions only where the supervisor follows the whole tree. */
+static int start_filter(struct run *run, const struct config *cfg, struct spawn_plan *p)
+{
+    bool can_trace = run->trace && !cfg->crash.is_scope_main && !cfg->debug.enabled;
+    struct filter_spec spec = {
+        .policy = &run->policy, .trace_exec = run->is_tracking && can_trace, .can_trace = can_trace};
+    int r;
+
+    if (run->is_tracking && !can_trace)
+        log_debug("track: failed execs are not recorded (crash.scope main or debug mode)");
+    if (!run->policy.is_set && spec.trace_exec && !filter_is_loadable()) {
+        log_warn("track: failed execs are not recorded: the exec filter needs CAP_SYS_ADMIN or "
+                 "no_new_privs; grant the capability to record them");
+        spec.trace_exec = false;
+    }
+    if (policy_needs_tracer(&run->policy) && !can_trace)
+        log_warn("seccomp: \"report\" acts as its errno and \"log-only\" logs to the kernel's "
+                 "audit log only: reports need the supervisor on the whole tree (crash.enabled, "
+                 "crash.scope tree, no debug mode)");
+    r = filter_build(&spec, &run->filter);
+    if (r < 0)
+        return r;
+    if (run->trace)
+        trace_set_filter(run->trace, &run->filter);
+    if (run->filter.is_policy) {
+        p->pre_exec = load_policy_filter;
+        p->pre_exec_ctx = run;
+    }
+    return 0;
 }
 
 static void on_signal_event(struct run *run, const struct sigs_event *ev)
@@ -362,10 +436,18 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
     struct spawn_plan p = *plan;
     int r = setup(run, cfg, sigs);
 
+    if (r >= 0 && policy_load(&cfg->seccomp, &run->policy) < 0) {
+        run->exit_code = 2; /* checked by main before: a profile changed since */
+        return 2;
+    }
     if (r >= 0) {
         start_trace(run, cfg, out, &p);
-        r = spawn_start(&p, sigs, &run->child);
+        r = start_filter(run, cfg, &p);
+        if (r < 0)
+            log_error_errno(r, "seccomp: cannot build the filter");
     }
+    if (r >= 0)
+        r = spawn_start(&p, sigs, &run->child);
     if (r < 0) {
         log_error_errno(r, "cannot start the app");
         run->exit_code = SPAWN_EXIT_CANNOT;
@@ -404,6 +486,8 @@ int run_app(struct run *run, const struct config *cfg, struct sigs *sigs,
     run->ctlstream = NULL;
     run->control = control_stop(run->control);
     run->trace = trace_stop(run->trace);
+    filter_fini(&run->filter);
+    policy_fini(&run->policy);
     run->loop = loop_free(run->loop);
     if (run->exit_code >= 0 && run->exit_code < 256 &&
         config_remap_exit_has(&cfg->init, (unsigned)run->exit_code))

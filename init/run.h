@@ -11,8 +11,10 @@
 #include "control.h"
 #include "coreup.h"
 #include "ctlstream.h"
+#include "filter.h"
 #include "loop.h"
 #include "output.h"
+#include "policy.h"
 #include "rconn.h"
 #include "reap.h"
 #include "sigs.h"
@@ -43,6 +45,9 @@ struct run {
     struct coreup_opts core_opts;
     char core_stream[256];
     struct loop_source trace_src;
+    struct policy policy; /* seccomp: the app's syscall policy */
+    struct filter filter; /* its BPF program (and process tracking's exec rule) */
+    bool is_tracking;     /* track.enabled, with somewhere to record */
     struct reap reap;
     enum run_state state;
     bool is_pid1;

@@ -34,6 +34,7 @@ enum stage {
     STAGE_UID,
     STAGE_VERIFY,
     STAGE_CHDIR,
+    STAGE_FILTER,
     STAGE_EXEC
 };
 
@@ -332,6 +333,11 @@ static int child_run(void *arg)
     if (p->workdir && chdir(p->workdir) < 0)
         child_fail(ctx, STAGE_CHDIR, errno);
     sigs_child_restore(ctx->sigs);
+    if (p->pre_exec) {
+        int e = p->pre_exec(p->pre_exec_ctx);
+        if (e < 0)
+            child_fail(ctx, STAGE_FILTER, -e);
+    }
     execve(p->path, p->argv, p->envp);
     if (errno == ENOEXEC)
         execve("/bin/sh", p->sh_argv, p->envp);
@@ -361,6 +367,11 @@ static void report(const struct spawn_plan *p, const struct child_err *e)
         log_error("cannot switch to user %s for app \"%s\": %s; run wrapp as root or fix "
                   "app.user/app.group",
                   p->user_label, prog, why);
+        break;
+    case STAGE_FILTER:
+        log_error("cannot load the seccomp filter for app \"%s\": %s; check the seccomp "
+                  "section (a kernel without seccomp filters cannot run a policy)",
+                  prog, why);
         break;
     case STAGE_CHDIR:
         log_error("cannot enter app.workdir \"%s\" for app \"%s\": %s; create it or fix "

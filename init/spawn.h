@@ -46,6 +46,10 @@ struct spawn_plan {
      * on wrapp's memory): the crash supervisor's seize handshake. */
     void (*child_hook)(void *ctx);
     void *child_hook_ctx;
+    /* Called last in the child, just before execve, under the same rules:
+     * the seccomp policy's filter. A negative errno fails the start. */
+    int (*pre_exec)(void *ctx);
+    void *pre_exec_ctx;
 };
 
 /* Build the plan from the config and the current environment (environ).

@@ -180,14 +180,33 @@ void output_crash(struct output *o, const char *text, const char *json, const ch
                  "crash directory");
 }
 
+/* text on channel, with up to two extra fields (NULL names: none). */
+static int send(struct output *o, enum sink_channel ch, const char *text, const char *k1,
+                const char *v1, const char *k2, const char *v2)
+{
+    const char *extra[4] = {k1, v1, k2, v2};
+    struct sink_line l = {.channel = ch,
+                          .text = text,
+                          .len = strlen(text),
+                          .extra = extra,
+                          .n_extra = k1 ? (k2 ? 2 : 1) : 0};
+
+    return o ? sink_line(o->sink, &l) : 0;
+}
+
 void output_proc(struct output *o, const char *text, const char *event, const char *json)
 {
-    const char *extra[4] = {"event", event, "json", json};
-    struct sink_line l = {
-        .channel = SINK_PROC, .text = text, .len = strlen(text), .extra = extra, .n_extra = 2};
+    send(o, SINK_PROC, text, "event", event, "json", json);
+}
 
-    if (o)
-        sink_line(o->sink, &l);
+void output_violation(struct output *o, const char *text, const char *json)
+{
+    send(o, SINK_ERROR, text, "kind", "seccomp", "report", json);
+}
+
+void output_status(struct output *o, const char *text)
+{
+    send(o, SINK_STATUS, text, NULL, NULL, NULL, NULL);
 }
 
 void output_finish(struct output *o, int exit_code)

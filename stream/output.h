@@ -49,6 +49,14 @@ void output_crash(struct output *o, const char *text, const char *json, const ch
  * blocks; a full queue drops it (counted by the sink). Takes NULL o. */
 void output_proc(struct output *o, const char *text, const char *event, const char *json);
 
+/* A seccomp violation (crash/violation.h) to logs:app:<stream>:error:
+ * message = text, kind = "seccomp", report = json. Any thread; never
+ * blocks. Takes NULL o. */
+void output_violation(struct output *o, const char *text, const char *json);
+
+/* One line to logs:app:<stream>:status. Any thread; never blocks; NULL o. */
+void output_status(struct output *o, const char *text);
+
 /* The stream name (for reports). */
 const char *output_stream(const struct output *o);
 

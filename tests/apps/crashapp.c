@@ -17,8 +17,18 @@
  *   crashapp hog MB THREADS       touch MB of heap over THREADS threads, print "ready", crash on
  * SIGUSR1 crashapp spawn N              N thread create+join;  forks N: N fork+wait;  signals N: N
  * handled raises
+ *   crashapp syscalls DIR [N]     N times (default 1): mkdir DIR/made (make_dir), socket(AF_PACKET) (packet_socket),
+ *                                 unshare(CLONE_NEWUTS) (new_uts), ptrace(TRACEME) (trace_me);
+ *                                 one line each: "NAME ok" or "NAME errno ENAME"
+ *   crashapp getpid N             N getpid syscalls (a syscall-heavy loop of allowed calls)
  */
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -272,6 +282,59 @@ static int spawn(const char *what, int n)
     return 0;
 }
 
+static void outcome(const char *name, long r)
+{
+    if (r < 0)
+        printf("%s errno %s\n", name, strerrorname_np(errno));
+    else
+        printf("%s ok\n", name);
+}
+
+NOINLINE static long make_dir(const char *dir)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/made", dir);
+    return mkdir(path, 0755);
+}
+
+NOINLINE static long packet_socket(void)
+{
+    int fd = socket(AF_PACKET, SOCK_RAW, 0);
+
+    if (fd >= 0)
+        close(fd);
+    return fd;
+}
+
+NOINLINE static long new_uts(void)
+{
+    return unshare(CLONE_NEWUTS);
+}
+
+NOINLINE static long trace_me(void)
+{
+    return ptrace(PTRACE_TRACEME, 0, 0, 0);
+}
+
+static int syscalls(const char *dir, int times)
+{
+    for (int i = 0; i < times; i++) {
+        outcome("mkdir", make_dir(dir));
+        outcome("socket", packet_socket());
+        outcome("unshare", new_uts());
+        outcome("ptrace", trace_me());
+    }
+    return 0;
+}
+
+static int getpids(long n)
+{
+    for (long i = 0; i < n; i++)
+        syscall(SYS_getpid);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "";
@@ -305,6 +368,10 @@ int main(int argc, char **argv)
         return hog(n, argc > 3 ? atoi(argv[3]) : 8);
     else if (strcmp(cmd, "park") == 0)
         return park(n, argc > 3 ? atoi(argv[3]) : 5);
+    else if (strcmp(cmd, "syscalls") == 0)
+        return syscalls(argc > 2 ? argv[2] : "/tmp", argc > 3 ? atoi(argv[3]) : 1);
+    else if (strcmp(cmd, "getpid") == 0)
+        return getpids(argc > 2 ? atol(argv[2]) : 0);
     else if (strcmp(cmd, "spawn") == 0)
         return spawn(argc > 2 ? argv[2] : "", argc > 3 ? atoi(argv[3]) : 0);
     fprintf(stderr, "crashapp: unknown command \"%s\"\n", cmd);
