@@ -43,7 +43,7 @@ DEPS_PKGS := build-essential pkg-config dpkg-dev libhiredis-dev clang clang-tidy
 
 
 .PHONY: all release dev install install-dev clean help deps test unit integration lint format \
-        tidy cppcheck analyze fuzz bench demo cjson check-aarch64 cross-deps
+        tidy cppcheck analyze fuzz bench demo cjson check-aarch64 cross-deps test-images image-deps
 
 all release: $(B)/wrapp
 
@@ -60,6 +60,8 @@ help:
 	@echo "make lint         clang-format check, clang-tidy, cppcheck"
 	@echo "make check-aarch64  aarch64 core layouts and note encoding, cross-built and run under"
 	@echo "                  qemu-aarch64 (installs gcc-aarch64-linux-gnu and qemu-user if missing)"
+	@echo "make test-images  the images (Containerfile, Containerfile.ubuntu22) built with podman"
+	@echo "                  against a local Debian base, and run: PID 1, Redis, crash, gdbserver"
 	@echo "make format       clang-format in place;  make analyze: gcc -fanalyzer"
 	@echo "make install / install-dev   into PREFIX/bin (default /usr/local)"
 	@echo "make clean        remove build/"
@@ -213,6 +215,8 @@ bench: deps $(B)/wrapp $(B)/testapp $(B)/crashapp
 
 demo: deps $(B)/wrapp $(B)/testapp $(B)/crashapp
 	$(Q)bash examples/demo.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/testapp $(CURDIR)/$(B)/crashapp
+
+include mk/images.mk
 
 clean:
 	rm -rf $(B)
