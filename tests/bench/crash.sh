@@ -27,9 +27,9 @@ QUICK=${BENCH_QUICK:-0}
 REPEATS=${BENCH_REPEATS:-3}
 SIZES=${BENCH_SIZES:-256 2048}
 CPU=${BENCH_CPU:-0}
-N_THREADS=20000 N_FORKS=5000 N_SIGNALS=200000
+N_THREADS=20000 N_FORKS=5000 N_SIGNALS=200000 N_SYSCALLS=20000000
 if [ "$QUICK" = 1 ]; then
-    REPEATS=1 SIZES=256 N_THREADS=5000 N_FORKS=1000 N_SIGNALS=50000
+    REPEATS=1 SIZES=256 N_THREADS=5000 N_FORKS=1000 N_SIGNALS=50000 N_SYSCALLS=5000000
 fi
 for tool in eu-stack gdb python3; do
     command -v "$tool" >/dev/null || { log "crash.sh: $tool is missing (make deps)"; exit 1; }
@@ -158,3 +158,35 @@ for spec in "threads $N_THREADS 1.3 1" "forks $N_FORKS 1.3 1" "signals $N_SIGNAL
 done
 log "(forks+track: supervised with track.enabled, each fork's exit record, its shared"
 log " objects read at the exit stop, written to a JSON-lines file; against no supervision)"
+
+# A seccomp policy with "report" rules (the shipped deny-list) against no
+# policy, both supervised: the cost on a loop of allowed syscalls is the
+# BPF program's, run by the kernel on each call.
+PROFILE=$(cd "$(dirname "$0")/../.." && pwd)/examples/seccomp/deny-dangerous.json
+policy_secs() { # PROFILE-OR-EMPTY N
+    local s e
+    s=$(now_ms)
+    env ${1:+WRAPP_SECCOMP_PROFILE=$1} WRAPP_CRASH_DIR="$WORK/crashes" taskset -c "$CPU" \
+        "$WRAPP" -- "$APP" getpid "$2" >/dev/null 2>&1
+    e=$(now_ms)
+    awk -v a="$s" -v b="$e" 'BEGIN { print (b - a) / 1000 }'
+}
+# The floor: a filter of one rule for a syscall the loop never makes.
+echo '{"rules": [{"syscall": "mkdir", "action": "errno"}]}' >"$WORK/one-rule.json"
+for spec in "getpid+bpf $PROFILE" "getpid+1rule $WORK/one-rule.json"; do
+    read -r kind profile <<<"$spec"
+    on=() off=()
+    for ((r = 0; r < REPEATS + 2; r++)); do
+        if ((r % 2)); then
+            on+=("$(policy_secs "$profile" "$N_SYSCALLS")") off+=("$(policy_secs "" "$N_SYSCALLS")")
+        else
+            off+=("$(policy_secs "" "$N_SYSCALLS")") on+=("$(policy_secs "$profile" "$N_SYSCALLS")")
+        fi
+    done
+    mon=$(median "${on[@]}") moff=$(median "${off[@]}")
+    printf '%-12s %6s %10s %10s %7sx %7sx\n' "$kind" "$N_SYSCALLS" "$(fmt "$moff" 3)" \
+        "$(fmt "$mon" 3)" "$(ratio "$mon" "$moff")" "1.1"
+done
+log "(getpid+bpf: N getpid calls under the deny-list profile's filter (report rules) against"
+log " the same supervised run without a policy; getpid+1rule: the same with a one-rule filter,"
+log " the kernel's fixed cost of having any seccomp filter on this machine)"
