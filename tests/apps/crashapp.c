@@ -14,27 +14,28 @@
  *   crashapp reraise              a SIGSEGV handler that resets and re-raises
  *   crashapp recurse              unbounded recursion in recurse: stack overflow
  *   crashapp print N CMD...       print N lines, then run CMD
- *   crashapp hog MB THREADS       touch MB of heap over THREADS threads, print "ready", crash on
- * SIGUSR1 crashapp spawn N              N thread create+join;  forks N: N fork+wait;  signals N: N
- * handled raises
- *   crashapp syscalls DIR [N]     N times (default 1): mkdir DIR/made (make_dir), socket(AF_PACKET) (packet_socket),
- *                                 unshare(CLONE_NEWUTS) (new_uts), ptrace(TRACEME) (trace_me);
- *                                 one line each: "NAME ok" or "NAME errno ENAME"
- *   crashapp getpid N             N getpid syscalls (a syscall-heavy loop of allowed calls)
+ *   crashapp hog MB THREADS       touch MB of heap over THREADS threads, print "ready",
+ *                                 crash on SIGUSR1
+ *   crashapp spawn threads N      N thread create+join; forks N: N fork+wait;
+ *                                 signals N: N handled raises
+ *   crashapp syscalls DIR [N]  N times: mkdir DIR/made (make_dir), socket(AF_PACKET)
+ *                              (packet_socket), unshare(CLONE_NEWUTS) (new_uts),
+ *                              ptrace(TRACEME) (trace_me); "NAME ok" / "NAME errno ENAME"
+ *   crashapp getpid N          N getpid syscalls (a loop of allowed calls)
  */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <sys/ptrace.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
