@@ -471,9 +471,15 @@ bool handoff_gone(struct handoff *h, pid_t pid, int status)
     if (h->crash_sig) {
         crash_release(h, code);
     } else if (!h->is_attached) {
-        log_warn("gdbserver exited (status %d) before attaching to the app (port %d busy? see its "
-                 "message above); the app runs without a debugger",
-                 code, h->cfg->port);
+        if (has_port_in(h, HANDOFF_TCP_LISTEN))
+            log_warn("gdbserver exited (status %d) before attaching to the app: port %d is "
+                     "taken by another process; set debug.port. The app runs without a debugger",
+                     code, h->cfg->port);
+        else
+            log_warn("gdbserver exited (status %d) before attaching to the app: ptrace refused? "
+                     "(run the container with --cap-add=SYS_PTRACE; see gdbserver's message "
+                     "above). The app runs without a debugger",
+                     code);
         release(h);
     } else if (h->cfg->is_kill_after) {
         log_warn("gdbserver exited (status %d) before the app; killing the app "

@@ -11,6 +11,7 @@
 #include "crashes.h"
 #include "filter.h"
 #include "log.h"
+#include "macro.h"
 #include "output.h"
 #include "ps.h"
 #include "run.h"
@@ -20,6 +21,7 @@
 #include "tail.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -38,6 +40,24 @@ static void set_process_attrs(const struct config *cfg)
         log_debug("not PID 1: registered as a subreaper");
 }
 
+static void on_stop_signal(int sig)
+{
+    _exit(128 + sig);
+}
+
+/* An operator command run as PID 1 (a reader container's `wrapp logs -f`):
+ * the kernel drops signals PID 1 has no handler for, so stop signals get
+ * one that ends the command as their default action would. */
+static void operator_signals(void)
+{
+    static const int stops[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+
+    if (getpid() != 1)
+        return;
+    for (size_t i = 0; i < ARRAY_SIZE(stops); i++)
+        signal(stops[i], on_stop_signal);
+}
+
 int main(int argc, char **argv)
 {
     struct sigs sigs;
@@ -53,6 +73,10 @@ int main(int argc, char **argv)
         return r;
     /* Operator commands: not an init, so no signal set-up. An app called
      * "logs" or "crashes" runs as "wrapp -- logs". */
+    if (argc > 1 && (strcmp(argv[1], "logs") == 0 || strcmp(argv[1], "crashes") == 0 ||
+                     strcmp(argv[1], "snapshot") == 0 || strcmp(argv[1], "core") == 0 ||
+                     strcmp(argv[1], "ps") == 0))
+        operator_signals();
     if (argc > 1 && strcmp(argv[1], "logs") == 0)
         return tail_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "crashes") == 0)

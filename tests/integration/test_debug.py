@@ -109,6 +109,7 @@ def test_busy_port_says_so_once_and_the_app_runs(start_wrapp):
         r = start_debug(start_wrapp, [TESTAPP, "exit", "7"], port).wait(30)
     assert r.returncode == 7, r.stderr
     assert r.stderr.count("gdbserver exited (status 1) before attaching to the app") == 1, r.stderr
+    assert "port %d is taken by another process; set debug.port" % port in r.stderr
     assert "DEBUG MODE" not in r.stderr
 
 
