@@ -24,7 +24,7 @@ static const struct {
     const char *name;
     int op;
 } ops[] = {
-    {"==", SCMP_CMP_EQ}, {"!=", SCMP_CMP_NE}, {"<", SCMP_CMP_LT},        {"<=", SCMP_CMP_LE},
+    {"==", SCMP_CMP_EQ}, {"!=", SCMP_CMP_NE}, {"<", SCMP_CMP_LT},          {"<=", SCMP_CMP_LE},
     {">", SCMP_CMP_GT},  {">=", SCMP_CMP_GE}, {"&==", SCMP_CMP_MASKED_EQ},
 };
 
@@ -162,8 +162,8 @@ static int parse_rule(struct policy *p, const struct where *w, const cJSON *rule
     if (!cJSON_IsObject(rule) || (!cJSON_IsString(one) && !cJSON_IsArray(many)))
         return bad_rule(w, NULL, "needs \"syscall\": NAME or \"syscalls\": [NAME...]");
     if (!cJSON_IsString(action) || policy_parse_action(action->valuestring, &r.action, &r.err) < 0)
-        return bad_rule(w, first,
-                        "\"action\" must be allow, errno[:ENAME], kill, report[:ENAME] or log-only");
+        return bad_rule(
+            w, first, "\"action\" must be allow, errno[:ENAME], kill, report[:ENAME] or log-only");
     if (args && (!cJSON_IsArray(args) || cJSON_GetArraySize(args) > POLICY_CONDS_MAX))
         return bad_rule(w, first, "\"args\" must be an array of at most 6 conditions");
     cJSON_ArrayForEach(name, args)
@@ -229,8 +229,9 @@ static int load_profile(struct policy *p, const char *path)
     int e = fdio_read_file(path, PROFILE_MAX, &text, &len);
 
     if (e < 0)
-        return log_error_errno(e, "seccomp profile %s: cannot read it; fix seccomp.profile or "
-                                  "WRAPP_SECCOMP_PROFILE",
+        return log_error_errno(e,
+                               "seccomp profile %s: cannot read it; fix seccomp.profile or "
+                               "WRAPP_SECCOMP_PROFILE",
                                path),
                -EINVAL;
     root = cJSON_ParseWithLength(text, len);

@@ -16,11 +16,11 @@
  */
 #pragma once
 
+#include "config.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "config.h"
 
 #define POLICY_NAME_MAX  64
 #define POLICY_CONDS_MAX 6
@@ -30,8 +30,8 @@ enum policy_action { POLICY_ALLOW, POLICY_ERRNO, POLICY_KILL, POLICY_REPORT, POL
 
 /* Condition ops, as libseccomp's enum scmp_compare numbers them. */
 struct policy_cond {
-    unsigned arg;  /* 0..5 */
-    int op;        /* SCMP_CMP_* */
+    unsigned arg; /* 0..5 */
+    int op;       /* SCMP_CMP_* */
     uint64_t value;
     uint64_t mask; /* for SCMP_CMP_MASKED_EQ: (arg & mask) == value */
 };

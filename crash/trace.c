@@ -12,9 +12,9 @@
  */
 #include "trace.h"
 
+#include "arch.h"
 #include "fdio.h"
 #include "filter.h"
-#include "arch.h"
 #include "handoff.h"
 #include "log.h"
 #include "macro.h"
@@ -52,12 +52,12 @@ struct trace {
     struct pidmap threads; /* traced thread -> its process (clone events) */
     struct pidmap kin;     /* process the app started -> its parent process */
     struct snapshot_ctx snap;
-    struct handoff handoff; /* debug mode: the app goes to gdbserver */
-    struct track *track;    /* track.enabled: exec/exit records; NULL: off */
+    struct handoff handoff;        /* debug mode: the app goes to gdbserver */
+    struct track *track;           /* track.enabled: exec/exit records; NULL: off */
     struct violations *violations; /* the policy's report and log-only calls; NULL */
     bool has_kill_rules;           /* ...and its kills, seen at exit stops */
     bool is_child_seized;          /* written by the child in trace_child_gate */
-    const struct filter *filter; /* the app's seccomp filter (trace_set_filter); NULL */
+    const struct filter *filter;   /* the app's seccomp filter (trace_set_filter); NULL */
     /* Snapshot requests from other threads, served between waits. */
     pthread_mutex_t lock;
     struct trace_request queue[TRACE_QUEUE_MAX];

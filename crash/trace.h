@@ -41,9 +41,9 @@ struct trace_opts {
      * the crashed app wrote. NULL: none. */
     void (*settle)(void *ctx);
     void *ctx;
-    const struct coreup_opts *core_up; /* crash.core "redis": where to; NULL: none */
-    const struct config_debug *debug;  /* debug mode (debug/handoff.h); NULL: off */
-    const struct track_opts *track;    /* exec/exit records (track.h); NULL: off */
+    const struct coreup_opts *core_up;       /* crash.core "redis": where to; NULL: none */
+    const struct config_debug *debug;        /* debug mode (debug/handoff.h); NULL: off */
+    const struct track_opts *track;          /* exec/exit records (track.h); NULL: off */
     const struct violation_opts *violations; /* seccomp report/log-only (violation.h); NULL */
 };
 

@@ -28,7 +28,7 @@ struct violation_call {
     uint32_t arch; /* AUDIT_ARCH_* (libseccomp's SCMP_ARCH_*) */
     int nr;
     uint64_t args[6];
-    uint64_t ip; /* the instruction after the syscall */
+    uint64_t ip;               /* the instruction after the syscall */
     enum policy_action action; /* POLICY_REPORT, POLICY_LOG or POLICY_KILL */
     int err;                   /* POLICY_REPORT: what the call returns */
 };

@@ -195,7 +195,8 @@ static void on_crash_settle(void *ctx)
 
 static void to_stderr(const char *text)
 {
-    struct iovec v[3] = {{(void *)"wrapp: warn: ", 13}, {(void *)text, strlen(text)}, {(void *)"\n", 1}};
+    struct iovec v[3] = {
+        {(void *)"wrapp: warn: ", 13}, {(void *)text, strlen(text)}, {(void *)"\n", 1}};
 
     if (writev(STDERR_FILENO, v, 3) < 0)
         return; /* nowhere else to say it */
@@ -293,8 +294,9 @@ static int load_policy_filter(void *ctx)
 static int start_filter(struct run *run, const struct config *cfg, struct spawn_plan *p)
 {
     bool can_trace = run->trace && !cfg->crash.is_scope_main && !cfg->debug.enabled;
-    struct filter_spec spec = {
-        .policy = &run->policy, .trace_exec = run->is_tracking && can_trace, .can_trace = can_trace};
+    struct filter_spec spec = {.policy = &run->policy,
+                               .trace_exec = run->is_tracking && can_trace,
+                               .can_trace = can_trace};
     int r;
 
     if (run->is_tracking && !can_trace)
