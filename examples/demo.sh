@@ -78,7 +78,7 @@ grep '^wrapp:' "$work/crash.err" | sed 's/^/  /'
 say "wrapp exited with $crc: 128+11, as if the app had died without wrapp (SIGSEGV)"
 say "wrapp crashes --stream demo-crash   (the reports in Redis)"
 "$wrapp" crashes --stream demo-crash
-id=$(redis-cli -p "$port" -n 1 XREVRANGE logs:app:demo-crash:crash + - COUNT 1 | head -n 1)
+id=$(redis-cli -p "$port" -n 1 XREVRANGE logs:app:demo-crash:crash + - COUNT 1 | awk 'NR == 1')
 say "wrapp crashes --stream demo-crash show $id   (every thread's backtrace)"
 "$wrapp" crashes --stream demo-crash show "$id"
 say "the same report on disk (report.json, 0600, backtrace.txt) and wrapp's own ELF core"

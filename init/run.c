@@ -248,12 +248,12 @@ static void start_trace(struct run *run, const struct config *cfg, struct output
 
     if (cfg->track.enabled && (out || cfg->track.file))
         o.track = &to; /* copied by the tracker */
-    run->is_tracking = o.track != NULL;
-    if (policy_needs_tracer(&run->policy) || policy_has_kill(&run->policy))
-        o.violations = &vo; /* copied */
     else if (cfg->track.enabled)
         log_warn("track.enabled, but there is nowhere to record: configure Redis or track.file "
                  "(WRAPP_TRACK_FILE)");
+    run->is_tracking = o.track != NULL;
+    if (policy_needs_tracer(&run->policy) || policy_has_kill(&run->policy))
+        o.violations = &vo; /* copied */
     if (!cfg->crash.enabled && !cfg->debug.enabled && !o.track && !o.violations)
         return;
     if (out && cfg->crash.core == CONFIG_CORE_REDIS &&

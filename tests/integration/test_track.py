@@ -42,6 +42,7 @@ def test_exec_and_exit_records_for_each_process(run_wrapp, redis_server, tmp_pat
     script = "ls / | wc -l; /bin/false; true"
     r = run_app(run_wrapp, redis_server, script, tmp_path, env={"WRAPP_TRACK": "1"})
     assert r.returncode == 0, r.stderr
+    assert "warn" not in r.stderr, r.stderr
     recs = records(redis_server)
     ex = execs(recs)
     by_arg0 = {}
