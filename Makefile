@@ -60,6 +60,8 @@ help:
 	@echo "make lint         clang-format check, clang-tidy, cppcheck"
 	@echo "make check-aarch64  aarch64 core layouts and note encoding, cross-built and run under"
 	@echo "                  qemu-aarch64 (installs gcc-aarch64-linux-gnu and qemu-user if missing)"
+	@echo "make ARCH=aarch64 the static aarch64 build/aarch64/wrapp (Cortex-A78AE, Jetson Orin),"
+	@echo "                  from Debian's arm64 packages; check-aarch64 runs its --version"
 	@echo "make test-images  the images (Containerfile, Containerfile.ubuntu22) built with podman"
 	@echo "                  against a local Debian base, and run: PID 1, Redis, crash, gdbserver"
 	@echo "make format       clang-format in place;  make analyze: gcc -fanalyzer"
@@ -206,6 +208,9 @@ check-aarch64: $(B)/cross/check_aarch64
 	$(Q)if command -v qemu-aarch64 >/dev/null; then qemu-aarch64 $<; \
 	elif [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then $<; \
 	else echo "check-aarch64: neither qemu-aarch64 nor a binfmt_misc handler for aarch64"; exit 1; fi
+
+# make ARCH=aarch64: the static aarch64 build/aarch64/wrapp (also checked by check-aarch64).
+include mk/aarch64.mk
 
 bench: deps $(B)/wrapp $(B)/testapp $(B)/crashapp
 	$(Q)bash tests/bench/bench.sh $(CURDIR)/$(B)/wrapp
