@@ -532,6 +532,17 @@ void snapshot_live(const struct snapshot_ctx *x, pid_t pid, bool want_core, int 
     bool has_core;
     double stopped_ms;
 
+    if (x->handoff && x->handoff->app == pid && !x->handoff->is_app_gone) {
+        dprintf(reply_fd,
+                x->handoff->server
+                    ? "error pid %d is under gdbserver (debug mode): take it from gdb "
+                      "(thread apply all bt, gcore)\n"
+                    : "error pid %d was handed to gdbserver (debug mode) and is no longer "
+                      "traced by wrapp\n",
+                (int)pid);
+        close(reply_fd);
+        return;
+    }
     stop_world(x, pid, 0, &w);
     if (w.n == 0) {
         dprintf(reply_fd, "error pid %d is not a process wrapp traces\n", (int)pid);

@@ -227,3 +227,15 @@ def test_on_crash_an_abort_reaches_the_debugger_and_wrapp_exits_134(start_wrapp,
     assert "received signal SIGABRT" in out, out
     assert "do_abort" in frames(out), out
     assert r.returncode == 128 + signal.SIGABRT, r.stderr
+
+
+def test_a_snapshot_of_an_app_under_gdbserver_says_to_use_gdb(start_wrapp, tmp_path):
+    port, sock = free_port(), str(tmp_path / "ctl.sock")
+    w = start_debug(start_wrapp, [TESTAPP, "exit", "7"], port, env={"WRAPP_CONTROL": sock})
+    assert wait_for(lambda: is_listening(port), 10), "gdbserver is not listening"
+    r = subprocess.run([os.environ.get("WRAPP", os.path.join(os.path.dirname(__file__),
+                                                             "../../build/wrapp")), "snapshot"],
+                       env={"WRAPP_CONTROL": sock}, capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1
+    assert "is under gdbserver (debug mode): take it from gdb" in r.stdout + r.stderr
+    w.kill(signal.SIGKILL)
