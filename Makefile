@@ -217,6 +217,7 @@ bench: deps $(B)/wrapp $(B)/testapp $(B)/crashapp
 	$(Q)bash tests/bench/stream.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/testapp
 	$(Q)bash tests/bench/crash.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/crashapp
 	$(Q)bash tests/bench/core.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/crashapp
+	$(Q)bash tests/bench/fleet.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/testapp
 
 demo: deps $(B)/wrapp $(B)/testapp $(B)/crashapp
 	$(Q)bash examples/demo.sh $(CURDIR)/$(B)/wrapp $(CURDIR)/$(B)/testapp $(CURDIR)/$(B)/crashapp

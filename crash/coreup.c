@@ -437,7 +437,7 @@ static int send_chunk(struct upload *u)
     }
     lens[1] = (size_t)n;
     lens[4] = (size_t)snprintf(ttl, sizeof(ttl), "%u", j->ttl_s + COREUP_TTL_SLACK_S);
-    if (redisAppendCommandArgv(u->conn.ctx, 5, argv, lens) != REDIS_OK)
+    if (rconn_append(&u->conn, 5, argv, lens) < 0)
         return ctx_failed(u);
     u->n_chunks++;
     u->compressed += u->fill;
@@ -687,16 +687,13 @@ static int job_new(const struct coreup_opts *o, const char *path, const char *id
                    const char *report, struct job **ret)
 {
     struct job *j = calloc(1, sizeof(*j));
-    const struct rconn_target *t = o->target;
-    bool is_oom = !j;
+    bool is_oom;
 
     if (!j)
         return -ENOMEM;
-    j->target = (struct rconn_target){.port = t->port, .db = o->db, .timeout_ms = t->timeout_ms};
-    j->target.host = dup_or_null(t->host, &is_oom);
-    j->target.unix_path = dup_or_null(t->unix_path, &is_oom);
-    j->target.user = dup_or_null(t->user, &is_oom);
-    j->target.pass = dup_or_null(t->pass, &is_oom);
+    /* Sentinel and cluster settings included: cores go where the logs go. */
+    is_oom = rconn_target_copy(o->target, &j->target) < 0;
+    j->target.db = o->db;
     j->prefix = dup_or_null(o->prefix ? o->prefix : COREUP_PREFIX_DEF, &is_oom);
     j->stream = dup_or_null(o->stream, &is_oom);
     j->path = dup_or_null(path, &is_oom);

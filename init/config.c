@@ -90,6 +90,12 @@ static const struct field redis_fields[] = {
     FLD("wait_at_start_seconds", F_SECONDS, redis.wait_at_start_ms),
     FLD("ping_seconds", F_SECONDS, redis.ping_ms),
     FLD("timeout_seconds", F_SECONDS, redis.timeout_ms),
+    FLD("sentinels", F_STR, redis.sentinels),
+    FLD("sentinel_master", F_STR, redis.sentinel_master),
+    FLD("sentinel_secrets_dir", F_STR, redis.sentinel_secrets_dir),
+    FLD("cluster", F_STR, redis.cluster),
+    FLD("cluster_db_prefix", F_STR, redis.cluster_db_prefix),
+    FLD("replay_bytes", F_BYTES, redis.replay_bytes),
 };
 
 static const struct field output_fields[] = {
@@ -168,6 +174,7 @@ void config_init(struct config *c)
     c->redis.maxlen = 1000;
     c->redis.ping_ms = 10000;
     c->redis.timeout_ms = 5000;
+    c->redis.replay_bytes = 8.0 * 1024 * 1024;
     c->output.passthrough = true;
     c->output.max_line = CONFIG_MAX_LINE;
     c->output.spool_max_bytes = 256.0 * 1024 * 1024;
@@ -224,6 +231,11 @@ void config_fini(struct config *c)
     free(c->redis.url);
     free(c->redis.stream_prefix);
     free(c->redis.metric_prefix);
+    free(c->redis.sentinels);
+    free(c->redis.sentinel_master);
+    free(c->redis.sentinel_secrets_dir);
+    free(c->redis.cluster);
+    free(c->redis.cluster_db_prefix);
     free(c->output.spool_dir);
     free(c->debug.host);
     free(c->crash.dir);

@@ -35,17 +35,23 @@ struct config_app {
 struct config_redis {
     char *host;
     int port;
-    char *secrets_dir;         /* ridler: user = basename, password = <dir>/password */
-    char *url;                 /* redis://[user[:pass]@]host[:port][/db], unix:///path */
-    int db;                    /* log streams (Go: 1) */
-    int metrics_db;            /* {{name}} counters (Go: 2) */
-    int maxlen;                /* XADD MAXLEN ~ (Go: 1000) */
-    char *stream_prefix;       /* "logs:app:" */
-    char *metric_prefix;       /* "wrapp:" */
-    unsigned wait_at_start_ms; /* Go waits up to 60 s, then exits 1; 0: start at once */
-    unsigned ping_ms;          /* health check interval */
-    unsigned timeout_ms;       /* connect and I/O timeout */
-    bool is_set;               /* a "redis" object, URL or variable was given */
+    char *secrets_dir;          /* ridler: user = basename, password = <dir>/password */
+    char *url;                  /* redis://[user[:pass]@]host[:port][/db], unix:///path */
+    int db;                     /* log streams (Go: 1) */
+    int metrics_db;             /* {{name}} counters (Go: 2) */
+    int maxlen;                 /* XADD MAXLEN ~ (Go: 1000) */
+    char *stream_prefix;        /* "logs:app:" */
+    char *metric_prefix;        /* "wrapp:" */
+    unsigned wait_at_start_ms;  /* Go waits up to 60 s, then exits 1; 0: start at once */
+    unsigned ping_ms;           /* health check interval */
+    unsigned timeout_ms;        /* connect and I/O timeout */
+    char *sentinels;            /* "h1:26379,h2:26379": ask these Sentinels for the master */
+    char *sentinel_master;      /* the name the sentinels monitor */
+    char *sentinel_secrets_dir; /* the sentinels' own credentials (ridler form) */
+    char *cluster;              /* "h1:6379,h2:6379": Redis Cluster seed nodes */
+    char *cluster_db_prefix;    /* cluster: DB n becomes the key prefix "<this>n:" ("db") */
+    double replay_bytes;        /* sentinel/cluster: recent lines re-checked after a failover */
+    bool is_set;                /* a "redis" object, URL or variable was given */
 };
 
 struct config_output {

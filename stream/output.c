@@ -99,6 +99,11 @@ static int start_sink(struct output *o, const struct config *cfg, const char *st
         .has_fields = cfg->output.has_fields,
     };
 
+    /* A failover shows first at the sentinels: ask them every second. */
+    if (o->target.mode == RCONN_SENTINEL && so.ping_ms > 1000)
+        so.ping_ms = 1000;
+    if (o->target.mode != RCONN_DIRECT)
+        so.replay_bytes = (size_t)cfg->redis.replay_bytes;
     so.spool = open_spool(cfg, stream);
     so.spool_max_bytes = (size_t)cfg->output.spool_max_bytes;
     return sink_start(&so, &o->sink);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "macro.h"
 #include "record.h"
+#include "replay.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -45,10 +46,8 @@ struct sink {
     uint64_t next_attempt, next_ping;
     unsigned backoff_ms;
     unsigned n_failed_replies;
-    bool needs_resync; /* after a reconnect: skip what Redis has (resync) */
-    enum { RESYNC_UNKNOWN, RESYNC_SKIPPING, RESYNC_DONE } resync[SINK_CHANNELS];
-    uint64_t resync_seq[SINK_CHANNELS];
-    uint8_t *bundle; /* spill buffer */
+    struct replay replay; /* resync after reconnects, the failover window */
+    uint8_t *bundle;      /* spill buffer */
     size_t bundle_cap;
     /* per round trip, on the heap (too large for the stack) */
     int which[SINK_BATCH_MAX * 2];
@@ -197,7 +196,8 @@ void sink_set_pid(struct sink *s, long pid)
 static bool is_transient(const redisReply *rep)
 {
     static const char *const prefixes[] = {"LOADING",    "BUSY",     "OOM",         "READONLY",
-                                           "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS"};
+                                           "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS",
+                                           "MOVED",      "ASK"};
 
     for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
         if (rep->len >= strlen(prefixes[i]) &&
@@ -216,104 +216,18 @@ static void refused(struct sink *s, const redisReply *rep)
                  s->n_failed_replies, (int)rep->len, rep->str);
 }
 
-static void lost(struct sink *s, const char *why)
+static void lost(struct sink *s, const char *why_in)
 {
-    char name[300];
+    char name[300], why[RCONN_WHY_MAX];
 
+    /* why may point into the context closed here: copy it first. */
+    snprintf(why, sizeof(why), "%s", why_in);
     rconn_close(&s->conn);
     pthread_mutex_lock(&s->lock);
     s->is_connected = false;
     pthread_mutex_unlock(&s->lock);
     log_warn("lost the connection to Redis at %s: %s; output is kept and sent when it is back",
              rconn_target_name(s->o.target, name, sizeof(name)), why);
-}
-
-static int select_now(struct sink *s, int db)
-{
-    char buf[16], why[RCONN_WHY_MAX];
-    const char *argv[2] = {"SELECT", buf};
-    size_t lens[2] = {6, 0};
-    redisReply *rep = NULL;
-    int r;
-
-    if (s->conn.db == db)
-        return 0;
-    lens[1] = (size_t)snprintf(buf, sizeof(buf), "%d", db);
-    r = rconn_command(&s->conn, 2, argv, lens, &rep, why, sizeof(why));
-    freeReplyObject(rep);
-    if (r == 0)
-        s->conn.db = db;
-    return r;
-}
-
-/* The seq of the newest entry of key if this run wrote it, else 0. */
-static uint64_t last_seq(struct sink *s, const char *key, size_t key_len)
-{
-    const char *argv[6] = {"XREVRANGE", key, "+", "-", "COUNT", "1"};
-    size_t lens[6] = {9, key_len, 1, 1, 5, 1}, flen;
-    redisReply *rep = NULL, *fields;
-    char why[RCONN_WHY_MAX];
-    uint64_t seq = 0;
-
-    if (rconn_command(&s->conn, 6, argv, lens, &rep, why, sizeof(why)) < 0)
-        return 0;
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 && rep->element[0]->elements == 2) {
-        const char *fargv[RECORD_ARGC_MAX], *run, *v;
-        size_t flens[RECORD_ARGC_MAX];
-        int n;
-        fields = rep->element[0]->element[1];
-        n = (int)(fields->elements < RECORD_ARGC_MAX - 3 ? fields->elements : RECORD_ARGC_MAX - 3);
-        fargv[0] = "XADD", fargv[1] = key, fargv[2] = "*";
-        flens[0] = 4, flens[1] = key_len, flens[2] = 1;
-        for (int i = 0; i < n; i++) {
-            fargv[3 + i] = fields->element[i]->str;
-            flens[3 + i] = fields->element[i]->len;
-        }
-        run = record_xadd_field(fargv, flens, n + 3, "run", &flen);
-        if (run && flen == strlen(s->run) && memcmp(run, s->run, flen) == 0) {
-            v = record_xadd_field(fargv, flens, n + 3, "seq", &flen);
-            seq = v ? strtoull(v, NULL, 10) : 0;
-        }
-    }
-    freeReplyObject(rep);
-    return seq;
-}
-
-/* After a reconnect, the batch that was in flight may have reached Redis
- * before the link died: skip the lines Redis already has (same run, seq
- * not above the stream's newest), so replays are exactly-once for lines.
- * Per stream: unknown (ask Redis once), skipping, then done at the first
- * line Redis does not have (the backlog is in seq order). Metrics (INCR)
- * stay at-least-once. */
-static void resync(struct sink *s, const struct spool_rec *recs, size_t n, bool *skip)
-{
-    const char *argv[RECORD_ARGC_MAX], *v;
-    size_t lens[RECORD_ARGC_MAX], flen;
-    bool active = false;
-    int db, ch;
-
-    for (size_t i = 0; i < n && s->conn.ctx; i++) {
-        int argc = record_decode(recs[i].data, recs[i].len, &db, argv, lens, RECORD_ARGC_MAX);
-        if (argc < 3 || lens[0] != 4 || memcmp(argv[0], "XADD", 4) != 0)
-            continue;
-        for (ch = 0; ch < SINK_CHANNELS && !(strlen(s->keys[ch]) == lens[1] &&
-                                             memcmp(s->keys[ch], argv[1], lens[1]) == 0);)
-            ch++;
-        if (ch == SINK_CHANNELS || s->resync[ch] == RESYNC_DONE)
-            continue;
-        if (s->resync[ch] == RESYNC_UNKNOWN) {
-            s->resync_seq[ch] = select_now(s, db) == 0 ? last_seq(s, argv[1], lens[1]) : 0;
-            s->resync[ch] = s->resync_seq[ch] ? RESYNC_SKIPPING : RESYNC_DONE;
-        }
-        v = record_xadd_field(argv, lens, argc, "seq", &flen);
-        if (s->resync[ch] == RESYNC_SKIPPING && v && strtoull(v, NULL, 10) <= s->resync_seq[ch])
-            skip[i] = true;
-        else
-            s->resync[ch] = RESYNC_DONE;
-    }
-    for (ch = 0; ch < SINK_CHANNELS; ch++)
-        active |= s->resync[ch] != RESYNC_DONE;
-    s->needs_resync = active;
 }
 
 /* Append the batch's commands; returns how many commands were appended,
@@ -331,7 +245,7 @@ static size_t append_batch(struct sink *s, const struct spool_rec *recs, size_t 
             continue;
         if (rconn_append_select(&s->conn, db) == 1)
             which[k++] = -1;
-        if (redisAppendCommandArgv(s->conn.ctx, argc, argv, lens) != REDIS_OK)
+        if (rconn_append(&s->conn, argc, argv, lens) < 0)
             break;
         which[k++] = (int)i;
     }
@@ -339,10 +253,25 @@ static size_t append_batch(struct sink *s, const struct spool_rec *recs, size_t 
     return k;
 }
 
-/* One pipeline round trip. Returns how many records are done (delivered
- * or refused for good); fewer than n means the connection was lost. */
+/* Cluster: run a command that MOVED/ASK sent away on the node named. */
+static redisReply *redirect(struct sink *s, redisReply *rep, const struct spool_rec *rec)
+{
+    const char *argv[RECORD_ARGC_MAX];
+    size_t lens[RECORD_ARGC_MAX];
+    redisReply *got = NULL;
+    char why[RCONN_WHY_MAX];
+    int db, argc = record_decode(rec->data, rec->len, &db, argv, lens, RECORD_ARGC_MAX);
+
+    if (argc > 0 && rconn_redirect(&s->conn, rep, db, argc, argv, lens, &got, why, sizeof(why)) < 0)
+        log_debug("redirection failed: %s", why);
+    if (!got)
+        return rep; /* the redirection stays an error: transient, retried */
+    freeReplyObject(rep);
+    return got;
+}
+
 /* Read one reply; returns false when the connection was lost. */
-static bool read_reply(struct sink *s, int which, size_t *done)
+static bool read_reply(struct sink *s, const struct spool_rec *recs, int which, size_t *done)
 {
     redisReply *rep = NULL;
 
@@ -350,6 +279,8 @@ static bool read_reply(struct sink *s, int which, size_t *done)
         lost(s, s->conn.ctx ? s->conn.ctx->errstr : "connection closed");
         return false;
     }
+    if (which >= 0 && rconn_is_redirect(rep))
+        rep = redirect(s, rep, &recs[which]);
     if (rep->type == REDIS_REPLY_ERROR && (which < 0 || is_transient(rep))) {
         char why[RCONN_WHY_MAX];
         snprintf(why, sizeof(why), "%.*s", (int)rep->len, rep->str);
@@ -389,8 +320,7 @@ static size_t send_batch(struct sink *s, const struct spool_rec *recs, size_t n)
     size_t sent = 0, k_total = 0, k_read = 0, done = 0;
 
     memset(skip, 0, n * sizeof(*skip));
-    if (s->needs_resync)
-        resync(s, recs, n, skip);
+    replay_skip(&s->replay, &s->conn, recs, n, skip);
     if (!s->conn.ctx)
         return 0;
     while (sent < n || k_read < k_total) {
@@ -409,7 +339,7 @@ static size_t send_batch(struct sink *s, const struct spool_rec *recs, size_t n)
                 return done;
             continue;
         }
-        if (!read_reply(s, which[k_read++], &done))
+        if (!read_reply(s, recs, which[k_read++], &done))
             return done;
     }
     return sent;
@@ -483,6 +413,7 @@ static bool send_spool(struct sink *s)
             if (k > SINK_BATCH_MAX)
                 k = SINK_BATCH_MAX;
             done = send_batch(s, s->unpacked + off, k);
+            replay_keep(&s->replay, s->unpacked + off, done);
             if (done < k)
                 return false;
             off += done;
@@ -491,6 +422,29 @@ static bool send_spool(struct sink *s)
         overflow(s);
     }
     return false;
+}
+
+/* After a reconnect, first the window: the lines a new master lacks. */
+static bool send_window(struct sink *s)
+{
+    struct record *r = s->replay.window.head;
+    size_t resent = 0;
+
+    while (r && s->conn.ctx && s->replay.is_window_due) {
+        size_t n = 0;
+        for (; r && n < SINK_BATCH_MAX; r = r->next)
+            s->batch[n++] = (struct spool_rec){r->data, r->len};
+        if (send_batch(s, s->batch, n) < n)
+            return false;
+        for (size_t i = 0; i < n; i++)
+            resent += !s->skip[i];
+    }
+    if (resent)
+        log_warn("Redis lacked %zu recently acknowledged lines (a failover lost them); sent them "
+                 "again from the replay window",
+                 resent);
+    s->replay.is_window_due = false;
+    return s->conn.ctx != NULL;
 }
 
 static bool send_pending(struct sink *s)
@@ -506,6 +460,7 @@ static bool send_pending(struct sink *s)
             bytes += r->len;
         }
         done = send_batch(s, recs, n);
+        replay_keep(&s->replay, recs, done);
         for (size_t i = 0; i < done; i++)
             free(record_list_pop(&s->pending));
         if (done < n || overflow(s))
@@ -542,15 +497,15 @@ static void connect_now(struct sink *s)
     rconn_target_name(s->o.target, name, sizeof(name));
     if (r == 0) {
         s->backoff_ms = 0;
-        s->needs_resync = true;
-        memset(s->resync, 0, sizeof(s->resync));
+        replay_reconnected(&s->replay);
         log_info("connected to Redis at %s", name);
         return;
     }
     /* One line per state change: the first failure, not every retry. */
     if (s->backoff_ms == 0 && r == -EACCES)
         log_error("Redis at %s refused the credentials: %s; fix the password file in "
-                  "redis.secrets_dir or the URL; output is kept meanwhile",
+                  "redis.secrets_dir (sentinels: redis.sentinel_secrets_dir) or the URL; output is "
+                  "kept meanwhile",
                   name, why);
     else if (s->backoff_ms == 0)
         log_warn("cannot reach Redis at %s: %s; %s and retrying (check redis.host/port or "
@@ -573,7 +528,8 @@ static void ping(struct sink *s)
     s->next_ping = clock_mono_ms() + s->o.ping_ms;
     if (rconn_command(&s->conn, 1, argv, lens, &rep, why, sizeof(why)) == 0)
         freeReplyObject(rep);
-    else if (!s->conn.ctx)
+    /* Lost during PING, or (sentinel) the master changed. */
+    if (!s->conn.ctx || rconn_verify(&s->conn, why, sizeof(why)) < 0)
         lost(s, why);
 }
 
@@ -663,8 +619,12 @@ static void *thread_main(void *arg)
             connect_now(s);
         if (s->conn.ctx && now >= s->next_ping)
             ping(s);
-        if (s->conn.ctx && send_spool(s))
+        if (s->conn.ctx && send_window(s) && send_spool(s))
             send_pending(s);
+        if (s->conn.ctx && s->conn.is_stale) { /* a MOVED: the slot map changed */
+            rconn_close(&s->conn);
+            log_info("Redis Cluster moved the stream's slot; reconnecting");
+        }
         if (!s->conn.ctx)
             spill(s);
         report_drops(s, &reported_queue, &reported_spool);
@@ -710,6 +670,7 @@ static struct sink *sink_free(struct sink *s)
     free(s->unpacked);
     record_list_free(&s->queue);
     record_list_free(&s->pending);
+    replay_fini(&s->replay);
     spool_free(s->o.spool);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->wake);
@@ -735,6 +696,7 @@ int sink_start(const struct sink_opts *o, struct sink **ret)
     pthread_cond_init(&s->connected_cond, &ca);
     pthread_condattr_destroy(&ca);
     r = make_keys(s);
+    replay_init(&s->replay, (const char *const *)s->keys, SINK_CHANNELS, s->run, o->replay_bytes);
     s->bundle = malloc(SINK_BUNDLE_MAX);
     s->bundle_cap = SINK_BUNDLE_MAX;
     s->bundle_max = bundle_size(o->spool_max_bytes);

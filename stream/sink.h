@@ -36,7 +36,8 @@ struct sink_opts {
     struct spool *spool;    /* taken; NULL: no disk spool (memory only) */
     size_t spool_max_bytes; /* its cap, to size the bundles written to it */
     unsigned ping_ms;
-    bool has_fields; /* fd/ts/pid/seq/run after message */
+    size_t replay_bytes; /* failover replay window (replay.h); 0: none */
+    bool has_fields;     /* fd/ts/pid/seq/run after message */
 };
 
 /* One XADD to logs:app:<stream>:<channel>. */

@@ -156,6 +156,25 @@ def test_wrong_password_is_one_clear_line_and_the_app_runs(run_wrapp, make_redis
     assert "wrong" not in r.stderr and "right" not in r.stderr
 
 
+def test_a_password_missing_for_a_server_that_wants_one_says_so(run_wrapp, make_redis,
+                                                                tmp_path):
+    srv = make_redis()
+    srv.start()
+    srv.client().config_set("requirepass", "right")
+    cfg = tmp_path / "c.json"
+    cfg.write_text('{"redis": {"host": "127.0.0.1", "port": %d}, '
+                   '"app": {"executable": "sh", "args": ["-c", "echo ran; exit 4"]}, '
+                   '"output": {"spool_dir": "%s", "flush_seconds": 1}}'
+                   % (srv.port, tmp_path / "spool"))
+    r = run_wrapp([str(cfg)])
+    assert r.returncode == 4 and "ran" in r.stdout
+    errs = [l for l in r.stderr.splitlines() if "Redis" in l]
+    assert errs == ["wrapp: error: Redis at 127.0.0.1:%d (user default) refused the credentials: "
+                    "it requires a password (NOAUTH) and none was given; fix the password file "
+                    "in redis.secrets_dir (sentinels: redis.sentinel_secrets_dir) or the URL; "
+                    "output is kept meanwhile" % srv.port], r.stderr
+
+
 def test_client_pause_does_not_slow_the_app(start_wrapp, redis_server, tmp_path, testapp):
     c = redis_server.client()
     cfg = tmp_path / "c.json"

@@ -80,6 +80,7 @@ int main(void)
     srunner_add_suite(sr, procinfo_suite());
     srunner_add_suite(sr, core_suite());
     srunner_add_suite(sr, coreup_suite());
+    srunner_add_suite(sr, cluster_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

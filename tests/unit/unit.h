@@ -28,6 +28,7 @@ Suite *report_suite(void);
 Suite *procinfo_suite(void);
 Suite *core_suite(void);
 Suite *coreup_suite(void);
+Suite *cluster_suite(void);
 
 /* Start capturing fd 2; unit_stderr_end() returns what was written
  * (static buffer, NUL-terminated) and restores fd 2. */
