@@ -178,7 +178,7 @@ void config_init(struct config *c)
     c->output.passthrough = true;
     c->output.max_line = CONFIG_MAX_LINE;
     c->output.spool_max_bytes = 256.0 * 1024 * 1024;
-    c->output.queue_max_bytes = 16.0 * 1024 * 1024;
+    c->output.queue_max_bytes = 64.0 * 1024 * 1024;
     c->output.flush_ms = 2000;
     c->output.has_fields = true;
     c->debug.port = CONFIG_DEBUG_PORT;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -162,15 +163,77 @@ size_t record_pack(const struct record_list *l, size_t max, uint8_t **buf, size_
     return n;
 }
 
-long record_unpack(const void *data, size_t len, struct spool_rec **arr, size_t *cap)
+size_t record_compress(const uint8_t *in, size_t len, uint8_t **out, size_t *cap, void **cctx)
+{
+    size_t bound = ZSTD_compressBound(len) + 5, n;
+
+    if (!*cctx) {
+        *cctx = ZSTD_createCCtx();
+        /* Level 1: the writer thread compresses a burst as fast as it
+         * comes; a checksum, so a damaged frame is not taken for lines. */
+        if (*cctx && (ZSTD_isError(ZSTD_CCtx_setParameter(*cctx, ZSTD_c_compressionLevel, 1)) ||
+                      ZSTD_isError(ZSTD_CCtx_setParameter(*cctx, ZSTD_c_checksumFlag, 1)))) {
+            ZSTD_freeCCtx(*cctx);
+            *cctx = NULL;
+        }
+    }
+    if (!*cctx || len > RECORD_RAW_MAX)
+        return 0;
+    if (bound > *cap) {
+        uint8_t *b = realloc(*out, bound);
+        if (!b)
+            return 0;
+        *out = b;
+        *cap = bound;
+    }
+    n = ZSTD_compress2(*cctx, *out + 5, *cap - 5, in, len);
+    if (ZSTD_isError(n) || n + 5 > len - len / 10)
+        return 0;
+    (*out)[0] = RECORD_BUNDLE_Z;
+    put32(*out + 1, (uint32_t)len);
+    return n + 5;
+}
+
+void record_compress_free(void *cctx)
+{
+    ZSTD_freeCCtx(cctx);
+}
+
+/* A RECORD_BUNDLE_Z's bundle into *raw; its length, or 0 when damaged. */
+static size_t inflate(const uint8_t *p, size_t len, uint8_t **raw, size_t *raw_cap)
+{
+    size_t want = get32(p + 1), n;
+
+    if (want < 5 || want > RECORD_RAW_MAX)
+        return 0;
+    if (want > *raw_cap) {
+        uint8_t *b = realloc(*raw, want);
+        if (!b)
+            return 0;
+        *raw = b;
+        *raw_cap = want;
+    }
+    n = ZSTD_decompress(*raw, want, p + 5, len - 5);
+    return !ZSTD_isError(n) && n == want && (*raw)[0] == RECORD_BUNDLE ? want : 0;
+}
+
+long record_unpack(const void *data, size_t len, struct spool_rec **arr, size_t *cap, uint8_t **raw,
+                   size_t *raw_cap)
 {
     const uint8_t *p = data;
     size_t off = 5, n;
 
+    if (len >= 5 && p[0] == RECORD_BUNDLE_Z) {
+        len = inflate(p, len, raw, raw_cap);
+        if (len == 0)
+            return 0;
+        p = *raw;
+        data = p;
+    }
     if (len < 5 || p[0] != RECORD_BUNDLE)
         n = 1;
-    else
-        n = get32(p + 1);
+    else if ((n = get32(p + 1)) > (len - 5) / 4)
+        n = (len - 5) / 4; /* a damaged count: no more than the bytes can hold */
     if (n > *cap) {
         struct spool_rec *a = realloc(*arr, n * sizeof(*a));
         if (!a)

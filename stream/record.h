@@ -4,8 +4,9 @@
  * and kept as the same bytes in the memory queue and on disk. Record: u8
  * version, u8 DB, u16 argc, then argc × (u32 length, bytes), little endian.
  * Bundle (what the spool stores): u8 RECORD_BUNDLE, u32 count, then count ×
- * (u32 length, record). Also the FIFO of records. Pure functions; the
- * caller provides any locking.
+ * (u32 length, record); or, compressed, u8 RECORD_BUNDLE_Z, u32 the
+ * bundle's length, then a zstd frame of the bundle. Also the FIFO of
+ * records. Pure functions; the caller provides any locking.
  */
 #pragma once
 
@@ -17,6 +18,8 @@
 
 #define RECORD_VERSION  1
 #define RECORD_BUNDLE   0xB1
+#define RECORD_BUNDLE_Z 0xB2
+#define RECORD_RAW_MAX  (64u << 20) /* a compressed bundle's length, at most */
 #define RECORD_ARGC_MAX 24
 
 struct record {
@@ -53,7 +56,18 @@ void record_list_free(struct record_list *l);
 size_t record_pack(const struct record_list *l, size_t max, uint8_t **buf, size_t *cap,
                    size_t *ret_len);
 
-/* The records of a spool record: a bundle's, or the record itself (spools
- * written without bundles). Fills (*arr)[0..n) pointing into data, growing
- * *arr; returns n, or -ENOMEM. A damaged tail is cut. */
-long record_unpack(const void *data, size_t len, struct spool_rec **arr, size_t *cap);
+/* Compress the bundle in (len bytes) into *out (grown as needed, owned by
+ * the caller) as a RECORD_BUNDLE_Z, with *cctx a zstd context kept by the
+ * caller (created on first use; free it with record_compress_free).
+ * Returns the compressed length, or 0 when compressing did not save a
+ * tenth or failed: store in as it is. */
+size_t record_compress(const uint8_t *in, size_t len, uint8_t **out, size_t *cap, void **cctx);
+void record_compress_free(void *cctx);
+
+/* The records of a spool record: a bundle's (decompressed into *raw, grown
+ * as needed, owned by the caller), or the record itself (spools written
+ * without bundles). Fills (*arr)[0..n) pointing into data or *raw, growing
+ * *arr; returns n (0 for a compressed bundle that does not decompress), or
+ * -ENOMEM. A damaged tail is cut. */
+long record_unpack(const void *data, size_t len, struct spool_rec **arr, size_t *cap, uint8_t **raw,
+                   size_t *raw_cap);

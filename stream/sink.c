@@ -37,7 +37,8 @@ struct sink {
     struct record_list queue;
     bool is_closing, is_connected, has_connected;
     uint64_t flush_deadline;
-    uint64_t dropped; /* records refused because the queue was full */
+    uint64_t dropped;                        /* records refused because the queue was full */
+    uint64_t spilled_lines, spilled_bundles; /* into the spool; writer thread */
     uint64_t seq;
     long pid;
     /* the thread's own */
@@ -49,6 +50,9 @@ struct sink {
     struct replay replay; /* resync after reconnects, the failover window */
     uint8_t *bundle;      /* spill buffer */
     size_t bundle_cap;
+    uint8_t *zbuf, *raw; /* a bundle compressed for the spool, and one read back */
+    size_t zbuf_cap, raw_cap;
+    void *zctx; /* zstd's, for zbuf */
     /* per round trip, on the heap (too large for the stack) */
     int which[SINK_BATCH_MAX * 2];
     bool skip[SINK_BATCH_MAX];
@@ -355,7 +359,13 @@ static void spill(struct sink *s)
     while (s->o.spool && s->pending.head) {
         size_t len = 0,
                n = record_pack(&s->pending, s->bundle_max, &s->bundle, &s->bundle_cap, &len);
-        int e = n ? spool_append(s->o.spool, s->bundle, len) : -ENOMEM;
+        size_t zlen = n ? record_compress(s->bundle, len, &s->zbuf, &s->zbuf_cap, &s->zctx) : 0;
+        int e =
+            n ? spool_append(s->o.spool, zlen ? s->zbuf : s->bundle, zlen ? zlen : len) : -ENOMEM;
+        if (e == 0) {
+            s->spilled_lines += n;
+            s->spilled_bundles++;
+        }
         if (e == -EFBIG && n == 1) { /* one record larger than the whole spool */
             pthread_mutex_lock(&s->lock);
             s->dropped++;
@@ -404,7 +414,9 @@ static bool send_spool(struct sink *s)
 
     while (s->conn.ctx && s->o.spool) {
         int got = spool_peek(s->o.spool, &rec, 1, 0);
-        long n = got > 0 ? record_unpack(rec.data, rec.len, &s->unpacked, &s->unpacked_cap) : got;
+        long n = got > 0 ? record_unpack(rec.data, rec.len, &s->unpacked, &s->unpacked_cap, &s->raw,
+                                         &s->raw_cap)
+                         : got;
         size_t off = 0;
         if (n < 0 || got <= 0)
             return got == 0;
@@ -551,7 +563,11 @@ static void report_drops(struct sink *s, uint64_t *reported_queue, uint64_t *rep
         *reported_queue = q;
     }
     if (st.dropped_records != *reported_spool) {
-        log_warn("%llu records dropped so far from the spool at its size cap (oldest first)",
+        /* The spool holds bundles of lines: the count is this run's average. */
+        uint64_t per = s->spilled_bundles ? s->spilled_lines / s->spilled_bundles : 1;
+        log_warn("about %llu lines (%llu bundles) dropped so far from the spool at its size cap, "
+                 "oldest first; raise output.spool_max_bytes",
+                 (unsigned long long)(st.dropped_records * (per ? per : 1)),
                  (unsigned long long)st.dropped_records);
         *reported_spool = st.dropped_records;
     }
@@ -667,6 +683,9 @@ static struct sink *sink_free(struct sink *s)
         free(s->keys[i]);
     free(s->metric_base);
     free(s->bundle);
+    free(s->zbuf);
+    free(s->raw);
+    record_compress_free(s->zctx);
     free(s->unpacked);
     record_list_free(&s->queue);
     record_list_free(&s->pending);

@@ -8,6 +8,7 @@
  */
 #include "spool.h"
 
+#include "crc32c.h"
 #include "fdio.h"
 #include "log.h"
 #include "macro.h"
@@ -80,30 +81,6 @@ struct rd {
     size_t wat, wlen;
 };
 
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-/* CRC32C (Castagnoli, reflected polynomial 0x82F63B78), a byte at a time. */
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
-/* Continue a CRC32C over buf (the caller inverts before and after). */
-static uint32_t crc_update(uint32_t crc, const void *buf, size_t len)
-{
-    const unsigned char *p = buf;
-
-    for (; len > 0; p++, len--)
-        crc = (crc >> 8) ^ crc_table[(crc ^ *p) & 0xff];
-    return crc;
-}
-
 /* Integers in the files are little-endian. */
 static uint32_t get_le32(const unsigned char *p)
 {
@@ -133,7 +110,7 @@ static uint32_t rec_crc(uint32_t len, const void *data)
     unsigned char l[4];
 
     put_le32(l, len);
-    return ~crc_update(crc_update(~0u, l, sizeof(l)), data, len);
+    return ~crc32c_update(crc32c_update(~0u, l, sizeof(l)), data, len);
 }
 
 /* The 16-byte header of a segment file or the first 16 bytes of the cursor. */
@@ -230,7 +207,7 @@ static int cursor_store(const struct spool *s, const struct ent *pos, bool is_sy
 
     put_header(b, "WSPC", seq);
     put_le64(b + 16, off);
-    put_le32(b + 24, ~crc_update(~0u, b, 24));
+    put_le32(b + 24, ~crc32c_update(~0u, b, 24));
     fd = RETRY_EINTR(openat(s->dir_fd, "cursor.tmp",
                             O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (fd < 0)
@@ -672,7 +649,7 @@ static int recover(struct spool *s)
     int n, r = 0;
 
     if (fd >= 0 && pread_full(fd, b, sizeof(b), 0) == (ssize_t)sizeof(b) && is_header(b, "WSPC") &&
-        get_le32(b + 24) == ~crc_update(~0u, b, 24)) {
+        get_le32(b + 24) == ~crc32c_update(~0u, b, 24)) {
         cur_seq = get_le64(b + 8);
         cur_off = get_le64(b + 16);
     } else if (fd >= 0 || errno != ENOENT) {
@@ -740,7 +717,6 @@ int spool_open(const char *dir, uint64_t max_bytes, struct spool **ret)
 
     if (!dir || !*dir || max_bytes < SPOOL_MAX_BYTES_MIN)
         return -EINVAL;
-    pthread_once(&crc_once, crc_init);
     s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;

@@ -49,9 +49,10 @@ START_TEST(record_bundles_pack_in_order_up_to_the_limit)
 {
     struct record_list l = {0};
     const char *a[] = {"INCR", "wrapp:x:a"}, *b[] = {"SET", "wrapp:x:b", "42"};
-    uint8_t *buf = NULL;
-    size_t cap = 0, len = 0, ucap = 0;
+    uint8_t *buf = NULL, *raw = NULL, *z = NULL;
+    size_t cap = 0, len = 0, ucap = 0, raw_cap = 0, zcap = 0, zlen;
     struct spool_rec *recs = NULL;
+    void *zctx = NULL;
     long n;
 
     for (int i = 0; i < 10; i++)
@@ -61,15 +62,31 @@ START_TEST(record_bundles_pack_in_order_up_to_the_limit)
     ck_assert_uint_eq(len, 97);
     ck_assert_uint_eq(record_pack(&l, 96, &buf, &cap, &len), 2);
     ck_assert_uint_eq(record_pack(&l, 1 << 20, &buf, &cap, &len), 10);
-    n = record_unpack(buf, len, &recs, &ucap);
+    n = record_unpack(buf, len, &recs, &ucap, &raw, &raw_cap);
     ck_assert_int_eq(n, 10);
     ck_assert_uint_eq(recs[1].len, l.head->next->len);
     ck_assert_int_eq(memcmp(recs[1].data, l.head->next->data, recs[1].len), 0);
-    ck_assert_int_eq(record_unpack(buf, len - 3, &recs, &ucap), 9); /* damaged tail cut */
-    ck_assert_int_eq(record_unpack(l.head->data, l.head->len, &recs, &ucap), 1); /* unbundled */
+    /* damaged tail cut; a record on its own (spools without bundles) */
+    ck_assert_int_eq(record_unpack(buf, len - 3, &recs, &ucap, &raw, &raw_cap), 9);
+    ck_assert_int_eq(record_unpack(l.head->data, l.head->len, &recs, &ucap, &raw, &raw_cap), 1);
+    /* Compressed: the same records back; damaged: none. */
+    zlen = record_compress(buf, len, &z, &zcap, &zctx);
+    ck_assert_uint_gt(zlen, 0);
+    ck_assert_uint_lt(zlen, len);
+    ck_assert_int_eq(z[0], RECORD_BUNDLE_Z);
+    n = record_unpack(z, zlen, &recs, &ucap, &raw, &raw_cap);
+    ck_assert_int_eq(n, 10);
+    ck_assert_uint_eq(recs[9].len, l.tail->len);
+    ck_assert_int_eq(memcmp(recs[9].data, l.tail->data, recs[9].len), 0);
+    z[zlen / 2] ^= 0x55;
+    ck_assert_int_eq(record_unpack(z, zlen, &recs, &ucap, &raw, &raw_cap), 0);
+    ck_assert_uint_eq(record_compress(buf, 20, &z, &zcap, &zctx), 0); /* nothing saved */
+    record_compress_free(zctx);
     record_list_free(&l);
     ck_assert_ptr_null(l.head);
     free(buf);
+    free(raw);
+    free(z);
     free(recs);
 }
 END_TEST

@@ -5,6 +5,7 @@
  * and a concurrent appender and reader. Real files in a fresh temporary
  * directory per test; records carry their index so order is checked exactly.
  */
+#include "crc32c.h"
 #include "spool.h"
 #include "unit.h"
 
@@ -609,6 +610,35 @@ START_TEST(spool_concurrent_appender_and_reader_deliver_every_record_once_in_ord
 }
 END_TEST
 
+/* Bit by bit, straight from the definition. */
+static uint32_t crc32c_reference(const unsigned char *p, size_t len)
+{
+    uint32_t crc = ~0u;
+
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc & 1) ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+    }
+    return ~crc;
+}
+
+START_TEST(crc32c_fast_path_matches_the_definition)
+{
+    unsigned char buf[1000];
+
+    ck_assert_uint_eq(~crc32c_update(~0u, "123456789", 9), 0xE3069283u);
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (unsigned char)(i * 131 + 7);
+    for (size_t off = 0; off < 9; off++)
+        for (size_t len = 0; len + off <= sizeof(buf); len += 37) {
+            uint32_t want = crc32c_reference(buf + off, len);
+            ck_assert_uint_eq(~crc32c_update(~0u, buf + off, len), want);
+            ck_assert_uint_eq(~crc32c_update_table(~0u, buf + off, len), want);
+        }
+}
+END_TEST
+
 Suite *spool_suite(void)
 {
     Suite *s = suite_create("spool");
@@ -632,6 +662,7 @@ Suite *spool_suite(void)
     tcase_add_test(tc, spool_open_in_a_dir_the_user_cannot_write_fails_with_eacces);
     tcase_add_test(tc, spool_open_on_a_read_only_mount_fails_with_erofs);
     tcase_add_test(tc, spool_second_open_of_a_dir_fails_with_ebusy);
+    tcase_add_test(tc, crc32c_fast_path_matches_the_definition);
     suite_add_tcase(s, tc);
     tcase_set_timeout(slow, 60);
     tcase_add_test(slow, spool_concurrent_appender_and_reader_deliver_every_record_once_in_order);
