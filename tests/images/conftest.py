@@ -6,12 +6,14 @@ redis-server on a free loopback port that containers reach through
 --network=host."""
 import os
 import shlex
-import socket
 import subprocess
-import time
+import sys
 import uuid
 
 import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from polling import free_port, wait_for  # noqa: E402,F401 (the tests import them from here)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -21,23 +23,6 @@ IMAGE_UBUNTU = os.environ.get("IMAGE_UBUNTU", "localhost/wrapp-ubuntu22:test")
 TESTAPP = os.environ.get("TESTAPP", os.path.join(ROOT, "build/testapp"))
 CRASHAPP_STATIC = os.environ.get("CRASHAPP_STATIC", os.path.join(ROOT, "build/crashapp-static"))
 CONTAINERS_CONF = os.environ.get("CONTAINERS_CONF", os.path.join(HERE, "containers.conf"))
-
-
-def wait_for(pred, timeout=10.0, interval=0.05):
-    """Poll pred() until it is truthy; return its value or None at timeout."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(interval)
-    return None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def podman(*args, timeout=120, check=False, **kw):

@@ -6,24 +6,16 @@ import os
 import shutil
 import signal
 import subprocess
-import time
+import sys
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from polling import free_port, wait_for  # noqa: E402,F401 (tests import them from here)
 
 WRAPP = os.environ.get("WRAPP", os.path.join(os.path.dirname(__file__), "../../build/wrapp"))
 TESTAPP = os.environ.get("TESTAPP", os.path.join(os.path.dirname(__file__), "../../build/testapp"))
 UNSHARE = [shutil.which("unshare") or "/usr/bin/unshare", "--pid", "--fork", "--mount-proc"]
-
-
-def wait_for(pred, timeout=10.0, interval=0.01):
-    """Poll pred() until it is truthy; return its value or None at timeout."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(interval)
-    return None
 
 
 class Wrapp:
@@ -168,13 +160,6 @@ class RedisServer:
     @property
     def url(self):
         return f"redis://127.0.0.1:{self.port}"
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

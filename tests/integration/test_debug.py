@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -150,6 +151,9 @@ def test_gdbserver_gone_first_continues_or_kills_the_app(start_wrapp, tmp_path, 
         return None
     pid = wait_for(server, 5)
     assert pid
+    # wrapp polls for the attach (every few ms): let it see it first, else
+    # this is the "gdbserver died before attaching" case.
+    time.sleep(0.5)
     os.kill(pid, signal.SIGKILL)
     r = w.wait(30)
     assert r.returncode == code, r.stderr
