@@ -365,27 +365,6 @@ static int get_int(const cJSON *j, double lo, double hi, int *ret)
     return 0;
 }
 
-static int parse_args(const struct ctx *x, const char *key, const cJSON *j, struct config_app *a)
-{
-    size_t n = 0, i = 0;
-    cleanup_free char **v = NULL;
-    const cJSON *it;
-
-    if (!cJSON_IsArray(j))
-        return bad(x, key, "an array of strings", type_name(j));
-    cJSON_ArrayForEach(it, j)
-    {
-        if (!cJSON_IsString(it))
-            return bad_item(x, key, n, "a string", it);
-        n++;
-    }
-    v = calloc(n + 1, sizeof(*v));
-    if (!v)
-        return -ENOMEM;
-    cJSON_ArrayForEach(it, j) v[i++] = it->valuestring;
-    return config_set_args(a, v, n);
-}
-
 /* An array of strings into a NULL-terminated vector (replacing *dst). */
 static int parse_strv(const struct ctx *x, const char *key, const cJSON *j, char ***dst)
 {
@@ -415,6 +394,16 @@ static int parse_strv(const struct ctx *x, const char *key, const cJSON *j, char
     strv_free(*dst);
     *dst = v;
     return 0;
+}
+
+/* app.args: the strings, owned by the config. */
+static int parse_args(const struct ctx *x, const char *key, const cJSON *j, struct config_app *a)
+{
+    int r = parse_strv(x, key, j, &a->args);
+
+    if (r == 0)
+        a->n_args = strv_len(a->args);
+    return r;
 }
 
 /* "env": {"KEY": "value", "GONE": null} -> "KEY=value", "GONE". */
