@@ -23,6 +23,11 @@ static size_t find(const struct pidmap *m, pid_t key)
 
 int pidmap_set(struct pidmap *m, pid_t key, pid_t value)
 {
+    return pidmap_set64(m, key, (uint64_t)(int64_t)value);
+}
+
+int pidmap_set64(struct pidmap *m, pid_t key, uint64_t value)
+{
     size_t i = find(m, key);
 
     if (i < m->n && m->v[i].key == key) {
@@ -45,6 +50,23 @@ int pidmap_set(struct pidmap *m, pid_t key, pid_t value)
 
 bool pidmap_del(struct pidmap *m, pid_t key, pid_t *ret_value)
 {
+    uint64_t v;
+    bool is_there = pidmap_del64(m, key, &v);
+
+    if (is_there && ret_value)
+        *ret_value = (pid_t)(int64_t)v;
+    return is_there;
+}
+
+bool pidmap_has(const struct pidmap *m, pid_t key)
+{
+    size_t i = find(m, key);
+
+    return i < m->n && m->v[i].key == key;
+}
+
+bool pidmap_del64(struct pidmap *m, pid_t key, uint64_t *ret_value)
+{
     size_t i = find(m, key);
 
     if (i >= m->n || m->v[i].key != key)
@@ -60,7 +82,7 @@ pid_t pidmap_get(const struct pidmap *m, pid_t key, pid_t def)
 {
     size_t i = find(m, key);
 
-    return i < m->n && m->v[i].key == key ? m->v[i].value : def;
+    return i < m->n && m->v[i].key == key ? (pid_t)(int64_t)m->v[i].value : def;
 }
 
 size_t pidmap_del_value(struct pidmap *m, pid_t value)
@@ -68,7 +90,7 @@ size_t pidmap_del_value(struct pidmap *m, pid_t value)
     size_t kept = 0, n = m->n;
 
     for (size_t i = 0; i < n; i++)
-        if (m->v[i].value != value)
+        if (m->v[i].value != (uint64_t)(int64_t)value)
             m->v[kept++] = m->v[i];
     m->n = kept;
     return n - kept;

@@ -2,13 +2,16 @@
 /*
  * See track.h. Records:
  *   exec: {"event":"exec","pid","ppid","uid","time_us","exe","argv":[...],
- *          "argv_cut":true when args were dropped,"cwd"}
- *   exit: {"event":"exit","pid","time_us","code" | "signal"+"core",
- *          "duration_us" when the start is known}
+ *          "argv_cut"/"argv_redacted" when so,"cwd","build_id","static"}
+ *   exit: {"event":"exit","pid","ppid","time_us","code" | "signal"+"core",
+ *          "duration_us" when the start is known,"user_us","sys_us",
+ *          "maxrss_kb","libs":[{"path","build_id"}]}
+ *   exec_failed: {"event":"exec_failed","pid","ppid","time_us","path",
+ *          "argv","errno","error","tries"}
  * argv is streamed from /proc/PID/cmdline in small reads, so a huge
  * command line costs at most max_args arguments of TRACK_ARG_MAX bytes.
- * Start times live in a sorted array (binary search, memmove), capped at
- * TRACK_PROCS_MAX: a full table leaves new processes without a duration.
+ * Start times live in a pidmap, capped at TRACK_PROCS_MAX entries: a full
+ * table leaves new processes without a duration.
  */
 #include "track.h"
 
@@ -18,6 +21,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "macro.h"
+#include "pidmap.h"
 #include "procinfo.h"
 #include "remote.h"
 #include "signame.h"
@@ -35,11 +39,6 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-struct start {
-    pid_t pid;
-    uint64_t ns; /* monotonic */
-};
 
 /* The shared objects a process had loaded, read at its exit stop and
  * waiting for its exit. */
@@ -62,8 +61,7 @@ struct track {
     struct track_opts o;
     struct attempt attempts[TRACK_PENDING_MAX];
     size_t n_attempts;
-    struct start *v; /* sorted by pid */
-    size_t n, cap;
+    struct pidmap starts; /* pid -> when it was forked or exec'd (monotonic ns) */
     struct elfid_cache *ids;
     struct pending_libs libs[TRACK_PENDING_MAX];
     size_t n_libs;
@@ -139,68 +137,27 @@ struct track *track_free(struct track *t)
         if (t->file_fd >= 0)
             close(t->file_fd);
         elfid_cache_free(t->ids);
-        free(t->v);
+        pidmap_fini(&t->starts);
         free(t);
     }
     return NULL;
 }
 
-/* Index of pid, or where it would go. */
-static size_t find(const struct track *t, pid_t pid)
-{
-    size_t lo = 0, hi = t->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->v[mid].pid < pid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static void set_start(struct track *t, pid_t pid, uint64_t ns)
 {
-    size_t i = find(t, pid);
-
-    if (i < t->n && t->v[i].pid == pid) {
-        t->v[i].ns = ns;
-        return;
-    }
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        struct start *v;
-        if (t->n >= TRACK_PROCS_MAX)
-            return;
-        v = realloc(t->v, cap * sizeof(*v));
-        if (!v)
-            return; /* the duration will be unknown */
-        t->v = v;
-        t->cap = cap;
-    }
-    memmove(t->v + i + 1, t->v + i, (t->n - i) * sizeof(*t->v));
-    t->v[i] = (struct start){pid, ns};
-    t->n++;
+    /* A full table or no memory: the duration will be unknown. */
+    if (t->starts.n < TRACK_PROCS_MAX || pidmap_has(&t->starts, pid))
+        pidmap_set64(&t->starts, pid, ns);
 }
 
 /* Remove pid's start; true and *ret_ns if it was known. */
 static bool take_start(struct track *t, pid_t pid, uint64_t *ret_ns)
 {
-    size_t i = find(t, pid);
-
-    if (i == t->n || t->v[i].pid != pid)
-        return false;
-    *ret_ns = t->v[i].ns;
-    memmove(t->v + i, t->v + i + 1, (t->n - i - 1) * sizeof(*t->v));
-    t->n--;
-    return true;
+    return pidmap_del64(&t->starts, pid, ret_ns);
 }
 
 void track_fork(struct track *t, pid_t pid)
 {
-    size_t i;
-
     if (!t || pid <= 0)
         return;
     for (size_t k = 0; k < TRACK_EARLY_MAX; k++)
@@ -209,8 +166,7 @@ void track_fork(struct track *t, pid_t pid)
             return;
         }
     /* Its exec may have been read first: that start stays. */
-    i = find(t, pid);
-    if (i == t->n || t->v[i].pid != pid)
+    if (!pidmap_has(&t->starts, pid))
         set_start(t, pid, clock_mono_ns());
 }
 
@@ -506,14 +462,12 @@ void track_exec(struct track *t, pid_t pid)
     struct stat st;
     long ppid, uid;
     cJSON *j, *argv;
-    size_t i;
 
     if (!t)
         return;
     if (find_attempt(t, pid))
         drop_attempt(t, find_attempt(t, pid));
-    i = find(t, pid);
-    if (i == t->n || t->v[i].pid != pid) /* not seen forking: the app, or untracked */
+    if (!pidmap_has(&t->starts, pid)) /* not seen forking: the app, or untracked */
         set_start(t, pid, clock_mono_ns());
     proc_ids(pid, &ppid, &uid);
     proc_link(pid, "exe", exe, sizeof(exe));
