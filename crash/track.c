@@ -460,13 +460,15 @@ void track_exec(struct track *t, pid_t pid)
     char exe[4096], cwd[4096], head[64];
     struct summary s = {.len = 0};
     struct stat st;
+    struct attempt *a;
     long ppid, uid;
     cJSON *j, *argv;
 
     if (!t)
         return;
-    if (find_attempt(t, pid))
-        drop_attempt(t, find_attempt(t, pid));
+    a = find_attempt(t, pid); /* it succeeded: no failure to tell */
+    if (a)
+        drop_attempt(t, a);
     if (!pidmap_has(&t->starts, pid)) /* not seen forking: the app, or untracked */
         set_start(t, pid, clock_mono_ns());
     proc_ids(pid, &ppid, &uid);
